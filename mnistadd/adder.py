@@ -1,0 +1,71 @@
+"""The adder: a recurrent encoder-decoder that adds two numbers 0..255 given as digit strings.
+
+The query "123+45" is padded to seven characters ("255+255" is the longest) and, by default, reversed,
+as in the Keras `addition_rnn` example: reversing puts the units digits, which the first output step
+depends on, close to the end of the encoder's input. Characters are embedded, an LSTM encoder reads
+them into one state vector, `RepeatVector` hands that vector to each of the three decoder steps, and a
+decoder LSTM writes the sum's hundreds, tens and units digits (zero-padded, 000..510), one softmax each.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+VOCABULARY = "0123456789+ "
+QUERY_LENGTH = len("255+255")
+SUM_DIGITS = 3
+
+
+def encode_queries(a, b, reverse=True):
+    """Two int arrays (N,) -> token ids (N, 7) of the padded strings "a+b" (reversed if asked)."""
+    queries = [f"{x}+{y}".ljust(QUERY_LENGTH) for x, y in zip(np.asarray(a).tolist(), np.asarray(b).tolist())]
+    if reverse:
+        queries = [q[::-1] for q in queries]
+    ids = {char: i for i, char in enumerate(VOCABULARY)}
+    return np.array([[ids[c] for c in q] for q in queries], dtype=np.int32).reshape(-1, QUERY_LENGTH)
+
+
+def decode_queries(tokens, reverse=True):
+    """Token ids (N, 7) -> the query strings, without padding."""
+    queries = ["".join(VOCABULARY[i] for i in row) for row in np.asarray(tokens)]
+    return [(q[::-1] if reverse else q).strip() for q in queries]
+
+
+def encode_sums(sums):
+    """Sums (N,) 0..510 -> their three digits (N, 3), hundreds first."""
+    sums = np.asarray(sums)
+    return np.stack([sums // 100, sums // 10 % 10, sums % 10], axis=-1).astype(np.int32)
+
+
+def decode_sums(digit_probs):
+    """Digit probabilities (N, 3, 10) -> sums (N,)."""
+    return np.asarray(digit_probs).argmax(axis=-1) @ np.array([100, 10, 1])
+
+
+RNN = {"lstm": layers.LSTM, "gru": layers.GRU}
+
+
+def build_adder(hidden=128, cell="lstm", embedding=16, name="adder"):
+    """Encoder-decoder: tokens (N, 7) -> sum digit probabilities (N, 3, 10)."""
+    tokens = keras.Input((QUERY_LENGTH,), dtype="int32", name="tokens")
+    x = layers.Embedding(len(VOCABULARY), embedding)(tokens)
+    state = RNN[cell](hidden, name="encoder")(x)
+    x = layers.RepeatVector(SUM_DIGITS)(state)
+    x = RNN[cell](hidden, return_sequences=True, name="decoder")(x)
+    return keras.Model(tokens, layers.Dense(10, activation="softmax", name="digits")(x), name=name)
+
+
+def build_single_rnn_adder(hidden=128, cell="lstm", embedding=16, name="single_rnn_adder"):
+    """The baseline that is not an encoder-decoder: one RNN layer and a dense head for all digits."""
+    tokens = keras.Input((QUERY_LENGTH,), dtype="int32", name="tokens")
+    x = RNN[cell](hidden)(layers.Embedding(len(VOCABULARY), embedding)(tokens))
+    x = layers.Reshape((SUM_DIGITS, 10))(layers.Dense(SUM_DIGITS * 10)(x))
+    return keras.Model(tokens, layers.Softmax(name="digits")(x), name=name)
+
+
+@keras.saving.register_keras_serializable("mnistadd")
+def sequence_accuracy(y_true, y_pred):
+    """Fraction of sums whose three digits are all right."""
+    predicted = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "int32")
+    match = keras.ops.all(keras.ops.equal(keras.ops.cast(y_true, "int32"), predicted), axis=-1)
+    return keras.ops.mean(keras.ops.cast(match, "float32"))

@@ -1,0 +1,122 @@
+"""`load(name)`: a trained model, from `models/<name>/` or a Hugging Face Hub repo, behind a small
+predictor with a numpy interface.
+
+    from mnistadd import load
+    reader = load("reader")                 # models/reader
+    reader = load("reader", repo_id="org/mnistadd-reader")   # pulled from the Hub, cached
+    reader.predict(images)                  # (N, 28, 84) raw pixels 0-255 -> (N,) ints
+
+Models load with Keras safe mode: a model file that carries Python code is refused.
+"""
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from mnistadd import adder as adder_model
+from mnistadd import end2end as end2end_model  # noqa: F401  registers the end-to-end model's layers
+from mnistadd.reader import read_numbers
+from mnistadd.training import read_json
+
+MODELS_DIR = Path(os.environ.get("MNISTADD_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
+REQUIRED_FILES = ("model.keras", "config.json")
+
+
+def _check_images(images, name="images"):
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim != 3 or images.shape[1:] != (28, 84):
+        raise ValueError(f"{name}: expected shape (N, 28, 84) raw pixels, got {images.shape}")
+    if not np.isfinite(images).all() or images.min() < 0 or images.max() > 255:
+        raise ValueError(f"{name}: pixels must be finite values in 0..255 (ink high, background 0)")
+    return images
+
+
+def check_numbers(values, name, low=0, high=255):
+    """Integers in low..high as an int array, or a ValueError that says what is wrong."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{name}: expected integers {low}..{high}, got {array.dtype} values")
+    if array.size and (array.min() < low or array.max() > high):
+        raise ValueError(f"{name}: values must be in {low}..{high}, got {array.min()}..{array.max()}")
+    return np.atleast_1d(array).astype(np.int64)
+
+
+class Reader:
+    """Reads the number in each 28x84 strip."""
+
+    def __init__(self, model, config):
+        self.model, self.config = model, config
+
+    def read(self, images):
+        """(numbers (N,), confidences (N,), position probabilities (N, 3, 11)) for raw strips."""
+        probs = self.model.predict(_check_images(images), batch_size=512, verbose=0)
+        numbers, confidence = read_numbers(probs)
+        return numbers, confidence, probs
+
+    def predict(self, images):
+        return self.read(images)[0]
+
+
+class Adder:
+    """Adds two numbers 0..255 with the seq2seq model."""
+
+    def __init__(self, model, config):
+        self.model, self.config = model, config
+        self.reverse = config["architecture"]["reverse"]
+
+    def predict(self, a, b):
+        a, b = check_numbers(a, "a"), check_numbers(b, "b")
+        if a.shape != b.shape:
+            raise ValueError(f"a and b must have the same length, got {a.shape} and {b.shape}")
+        tokens = adder_model.encode_queries(a, b, reverse=self.reverse)
+        return adder_model.decode_sums(self.model.predict(tokens, batch_size=4096, verbose=0))
+
+
+class EndToEnd:
+    """Sums the numbers in two strips with one model: images in, sum out."""
+
+    def __init__(self, model, config):
+        self.model, self.config = model, config
+
+    def sum_probabilities(self, images_a, images_b):
+        a, b = _check_images(images_a, "images_a"), _check_images(images_b, "images_b")
+        if len(a) != len(b):
+            raise ValueError(f"images_a and images_b must hold as many strips, got {len(a)} and {len(b)}")
+        return self.model.predict({"image_a": a, "image_b": b}, batch_size=512, verbose=0)
+
+    def predict(self, images_a, images_b):
+        return self.sum_probabilities(images_a, images_b).argmax(axis=1)
+
+
+PREDICTORS = {"reader": Reader, "adder": Adder, "end2end": EndToEnd}
+
+
+def model_folder(name, repo_id=None, revision=None, models_dir=None):
+    """The folder holding model `name`: downloaded from `repo_id` (cached), else a local one."""
+    if name not in PREDICTORS:
+        raise ValueError(f"unknown model {name!r}; expected one of {sorted(PREDICTORS)}")
+    if repo_id:
+        from mnistadd.hub import download
+
+        folder = download(repo_id, revision=revision)
+        source = f"Hub repo {repo_id}"
+    else:
+        folder = Path(models_dir or MODELS_DIR) / name
+        source = str(folder)
+    missing = [f for f in REQUIRED_FILES if not (Path(folder) / f).exists()]
+    if missing:
+        raise FileNotFoundError(f"{source} lacks {', '.join(missing)}: train it (python -m train.{name}) or pull it")
+    return Path(folder)
+
+
+def load(name, repo_id=None, revision=None, models_dir=None):
+    """A predictor for model `name` ("reader", "adder" or "end2end")."""
+    folder = model_folder(name, repo_id, revision, models_dir)
+    model = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
+    return PREDICTORS[name](model, read_json(folder / "config.json"))

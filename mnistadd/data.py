@@ -1,0 +1,192 @@
+"""Multi-digit number strips (28x84) rendered from MNIST digits, entirely in TensorFlow ops.
+
+A number 0..255 is written with its decimal digits. Each digit is a random MNIST image of that digit,
+warped by its own random affine map (scale 0.8-1.0 per axis, shift +-10 %, rotation +-15 deg, shear
++-5 deg), then cut to a window around its ink. The windows go left to right and the strip is centered.
+
+Two cuts:
+- "course" reproduces the homework's images: the window starts 0-3 px before the first ink column and
+  its width follows the course's distribution (median 17 px, about one digit in seven losing part of its
+  right side). `python -m benchmarks.spacing` measures how close we are.
+- "clean" keeps the whole digit plus a 2 px margin on each side.
+
+All randomness is stateless and comes from one `seed`, so a batch is a pure function of
+`(numbers, seed)`. Because nothing here runs Python per image, the same function serves the homework's
+numpy generators (`data_generator.py`), the `tf.data` training pipelines and the Space's examples.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from mnistadd.mnist import load_mnist
+
+HEIGHT, WIDTH, DIGIT = 28, 84, 28
+MAX_NUMBER = 255
+MAX_DIGITS = 3
+VALIDATION_FRACTION = 0.1  # of the training digits, held out for validation
+CUTS = ("course", "clean")
+
+# Window model for the "course" cut, fitted by benchmarks/spacing.py to the course's measured widths.
+LEFT_MARGIN_MAX = 3  # the window starts 0..3 px before the first ink column
+RIGHT_MARGIN_MAX = 3  # ... and ends 0..3 px after the last one
+CUT_PROBABILITY = 1 / 7  # or, this often, 1..CUT_MAX px before the last ink column
+CUT_MAX = 4
+MIN_WINDOW, MAX_WINDOW = 6, DIGIT
+CLEAN_MARGIN = 2
+INK_THRESHOLD = 0.2 * 255
+
+
+def digits_of(numbers):
+    """Right-aligned digits (N, 3) and lengths (N,) of integers 0..999; slots left of the number are -1."""
+    numbers = np.asarray(numbers)
+    lengths = 1 + (numbers >= 10) + (numbers >= 100)
+    digits = np.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=-1)
+    return np.where(np.arange(MAX_DIGITS) >= MAX_DIGITS - lengths[..., None], digits, -1), lengths
+
+
+def split_digits(split, mnist_dir=None):
+    """MNIST images and labels of one split: "train" and "val" partition the training digits (the last
+    10 % are validation), "train+val" is all of them, "test" is the MNIST test set."""
+    (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
+    n_val = int(len(x_train) * VALIDATION_FRACTION)
+    parts = {
+        "train": (x_train[:-n_val], y_train[:-n_val]),
+        "val": (x_train[-n_val:], y_train[-n_val:]),
+        "train+val": (x_train, y_train),
+        "test": (x_test, y_test),
+    }
+    if split not in parts:
+        raise ValueError(f"unknown split {split!r}; expected one of {sorted(parts)}")
+    return parts[split]
+
+
+def _affine_transforms(seed, n):
+    """Per-digit projective transform vectors (n, 8) mapping output pixels to input pixels."""
+    seeds = tf.random.split(seed, 6)
+    uniform = lambda i, low, high: tf.random.stateless_uniform([n], seeds[i], low, high)
+    sx, sy = uniform(0, 0.8, 1.0), uniform(1, 0.8, 1.0)
+    tx, ty = uniform(2, -0.1 * DIGIT, 0.1 * DIGIT), uniform(3, -0.1 * DIGIT, 0.1 * DIGIT)
+    rotation = uniform(4, -15.0, 15.0) * (math.pi / 180)
+    shear = uniform(5, -5.0, 5.0) * (math.pi / 180)
+    # Forward map around the digit's center: p_out = c + t + R @ Sh @ S @ (p_in - c).
+    cos, sin, tan = tf.cos(rotation), tf.sin(rotation), tf.tan(shear)
+    m00, m01 = cos * sx, (cos * tan - sin) * sy
+    m10, m11 = sin * sx, (sin * tan + cos) * sy
+    det = m00 * m11 - m01 * m10
+    i00, i01, i10, i11 = m11 / det, -m01 / det, -m10 / det, m00 / det
+    c = (DIGIT - 1) / 2
+    ux, uy = c + tx, c + ty
+    zeros = tf.zeros([n])
+    return tf.stack(
+        [i00, i01, c - i00 * ux - i01 * uy, i10, i11, c - i10 * ux - i11 * uy, zeros, zeros], axis=1
+    )
+
+
+class StripRenderer:
+    """Renders numbers as 28x84 strips from one set of MNIST digits."""
+
+    def __init__(self, images, labels, cut="course", augment=True):
+        if cut not in CUTS:
+            raise ValueError(f"unknown cut {cut!r}; expected one of {CUTS}")
+        labels = np.asarray(labels)
+        if set(np.unique(labels)) != set(range(10)):
+            raise ValueError("the digit set must hold every digit 0-9")
+        order = np.argsort(labels, kind="stable")
+        counts = np.bincount(labels, minlength=10)
+        self.images = tf.constant(np.asarray(images, np.float32)[order][..., None])
+        self.counts = tf.constant(counts, tf.float32)
+        self.offsets = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
+        self.cut, self.augment = cut, augment
+
+    @classmethod
+    def from_split(cls, split, mnist_dir=None, **kwargs):
+        return cls(*split_digits(split, mnist_dir), **kwargs)
+
+    def _windows(self, numbers, seed):
+        """Warped glyphs (N, 3, 28, 28) and their windows: start, width (0 for absent slots), and
+        whether the window cuts off ink on the right."""
+        n = tf.shape(numbers)[0]
+        lengths = 1 + tf.cast(numbers >= 10, tf.int32) + tf.cast(numbers >= 100, tf.int32)
+        slot_digits = tf.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=1)
+        present = tf.range(MAX_DIGITS)[None, :] >= MAX_DIGITS - lengths[:, None]  # (N, 3)
+        seeds = tf.random.split(tf.cast(seed, tf.int64), 5)
+
+        # Pick a random MNIST image of each digit, then warp it.
+        digit = tf.reshape(slot_digits, [-1])
+        u = tf.random.stateless_uniform(tf.shape(digit), seeds[0])
+        index = tf.gather(self.offsets, digit) + tf.cast(u * tf.gather(self.counts, digit), tf.int32)
+        glyphs = tf.gather(self.images, index)  # (3N, 28, 28, 1)
+        if self.augment:
+            glyphs = tf.raw_ops.ImageProjectiveTransformV3(
+                images=glyphs,
+                transforms=_affine_transforms(seeds[1], 3 * n),
+                output_shape=[DIGIT, DIGIT],
+                fill_value=0.0,
+                interpolation="BILINEAR",
+                fill_mode="CONSTANT",
+            )
+        glyphs = tf.reshape(glyphs, [n, MAX_DIGITS, DIGIT, DIGIT])
+
+        # Cut each glyph to a window [start, end) of its columns, around its ink.
+        ink = tf.reduce_max(glyphs, axis=2) > INK_THRESHOLD  # (N, 3, 28) columns with ink
+        first = tf.argmax(tf.cast(ink, tf.int32), axis=2, output_type=tf.int32)
+        last = DIGIT - 1 - tf.argmax(tf.cast(ink[..., ::-1], tf.int32), axis=2, output_type=tf.int32)
+        shape = tf.shape(first)
+        if self.cut == "clean":
+            start = tf.maximum(first - CLEAN_MARGIN, 0)
+            end = tf.minimum(last + 1 + CLEAN_MARGIN, DIGIT)
+        else:
+            left = tf.random.stateless_uniform(shape, seeds[2], 0, LEFT_MARGIN_MAX + 1, tf.int32)
+            start = tf.maximum(first - left, 0)
+            margin = tf.random.stateless_uniform(shape, seeds[3], 0, RIGHT_MARGIN_MAX + 1, tf.int32)
+            cut = tf.random.stateless_uniform(shape, seeds[4], 0, 1 / CUT_PROBABILITY * CUT_MAX)
+            right = tf.where(cut < CUT_MAX, -1 - tf.cast(cut, tf.int32), margin)
+            end = tf.clip_by_value(last + 1 + right, start + MIN_WINDOW, start + MAX_WINDOW)
+            end = tf.minimum(end, DIGIT)
+        width = tf.where(present, end - start, 0)
+        return glyphs, start, width, present & (end <= last)
+
+    @tf.function(reduce_retracing=True)
+    def render(self, numbers, seed):
+        """(N,) ints 0..255 and a stateless seed (2,) -> (N, 28, 84) float32 pixels 0..255."""
+        glyphs, start, width, _ = self._windows(tf.cast(numbers, tf.int32), seed)
+        n = tf.shape(numbers)[0]
+        # Lay the windows side by side, centered, by gathering each strip column from its glyph.
+        total = tf.reduce_sum(width, axis=1, keepdims=True)
+        offset = (WIDTH - total) // 2 + tf.cumsum(width, axis=1, exclusive=True)  # (N, 3)
+        x = tf.range(WIDTH)[None, None, :]
+        inside = (x >= offset[..., None]) & (x < (offset + width)[..., None])  # (N, 3, 84)
+        source = tf.clip_by_value(start[..., None] + x - offset[..., None], 0, DIGIT - 1)
+        columns = tf.gather(tf.transpose(glyphs, [0, 1, 3, 2]), source, axis=2, batch_dims=2)
+        strip = tf.reduce_sum(columns * tf.cast(inside, tf.float32)[..., None], axis=1)  # (N, 84, 28)
+        return tf.transpose(strip, [0, 2, 1])
+
+    @tf.function(reduce_retracing=True)
+    def sample(self, batch_size, seed):
+        """A batch of uniformly random numbers 0..255 and their strips: (images, numbers)."""
+        seed = tf.random.split(tf.cast(seed, tf.int64), 2)
+        numbers = tf.random.stateless_uniform([batch_size], seed[0], 0, MAX_NUMBER + 1, tf.int32)
+        return self.render(numbers, seed[1]), numbers
+
+    def dataset(self, batch_size, seed=0):
+        """An endless `tf.data` stream of (images, numbers) batches, generated in parallel graph ops."""
+        return (
+            tf.data.Dataset.counter()
+            .map(lambda i: self.sample(batch_size, tf.stack([tf.constant(seed, tf.int64), i])),
+                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    @tf.function(reduce_retracing=True)
+    def window_stats(self, numbers, seed):
+        """Widths and right-side cuts of the windows of the digits present, for measuring spacing."""
+        _, _, width, cut_off = self._windows(tf.cast(numbers, tf.int32), seed)
+        return width[width > 0], cut_off[width > 0]
+
+    def fixed_set(self, size, seed):
+        """`size` strips drawn once, as numpy arrays (images, numbers): a validation or test set."""
+        images, numbers = self.sample(size, tf.constant([seed, 0], tf.int64))
+        return images.numpy(), numbers.numpy()
+

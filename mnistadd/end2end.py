@@ -1,0 +1,49 @@
+"""The end-to-end model: two strips in, the distribution of their sum (0..510) out, trainable as one.
+
+A digit reader (the reader's architecture, one set of weights shared by both images) gives each image
+three right-aligned digit distributions. `SumDistribution` then computes the sum's distribution
+exactly: each number's distribution over 0..255 from its digits (`number_log_probs`), and the sum's as
+the convolution of the two numbers' distributions,
+
+    p(s) = sum_a p_A(a) * p_B(s - a).
+
+Every step is differentiable, so the model can learn from the sum alone (the "MNIST addition" setting
+of DeepProbLog and A-NeSI), or from the sum plus the numbers as auxiliary targets.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from mnistadd.reader import MAX_NUMBER, build_reader, number_log_probs
+
+MAX_SUM = 2 * MAX_NUMBER
+# For p(s) = sum_a p_A(a) p_B(s - a): the index of p_B(s - a), or of an appended zero where s - a is out of range.
+_offsets = np.arange(MAX_SUM + 1)[:, None] - np.arange(MAX_NUMBER + 1)[None, :]
+SHIFT_INDEX = np.where((_offsets >= 0) & (_offsets <= MAX_NUMBER), _offsets, MAX_NUMBER + 1)
+
+
+@keras.saving.register_keras_serializable("mnistadd")
+class SumDistribution(layers.Layer):
+    """Two images' position probabilities (N, 3, 11) -> the sum's probabilities (N, 511)."""
+
+    def call(self, positions_a, positions_b):
+        p_a = ops.exp(number_log_probs(positions_a))  # (N, 256)
+        p_b = ops.exp(number_log_probs(positions_b))
+        p_b = ops.concatenate([p_b, ops.zeros_like(p_b[:, :1])], axis=1)  # (N, 257), last is p = 0
+        shifted = ops.take(p_b, SHIFT_INDEX, axis=1)  # (N, 511, 256): p_B(s - a)
+        return ops.einsum("nsa,na->ns", shifted, p_a)
+
+    def compute_output_shape(self, positions_a_shape, positions_b_shape):
+        return (positions_a_shape[0], MAX_SUM + 1)
+
+
+def build_end2end(reader_kwargs=None, name="end2end"):
+    """Images {"image_a", "image_b"} (N, 28, 84) raw pixels -> sum probabilities (N, 511).
+
+    Returns the model and the shared digit reader, whose outputs the auxiliary regime also supervises."""
+    digit_reader = build_reader(name="digit_reader", **(reader_kwargs or {}))
+    image_a = keras.Input((28, 84), name="image_a")
+    image_b = keras.Input((28, 84), name="image_b")
+    sums = SumDistribution(name="sum")(digit_reader(image_a), digit_reader(image_b))
+    return keras.Model({"image_a": image_a, "image_b": image_b}, sums, name=name), digit_reader

@@ -1,0 +1,106 @@
+"""The figures every model folder and the report show. Each function writes one PNG."""
+
+import csv
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def read_history(path):
+    """A Keras CSVLogger file as {column: list of floats}."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+
+
+def plot_history(history, metrics, path, title):
+    """One panel per metric, training and validation curves per epoch."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric in zip(axes[0], metrics):
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            if prefix + metric in history:
+                ax.plot(epochs, history[prefix + metric], marker=".", label=label)
+        ax.set(title=f"{title}: {metric.replace('_', ' ')}", xlabel="epoch", ylabel=metric.replace("_", " "))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    _save(fig, path)
+
+
+def plot_filters(kernel, path, title):
+    """The first convolution's 3x3 filters, (3, 3, 1, F)."""
+    filters = kernel[:, :, 0, :]
+    cols = 8
+    rows = int(np.ceil(filters.shape[-1] / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25 + 0.5))
+    limit = np.abs(filters).max()
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < filters.shape[-1]:
+            image = ax.imshow(filters[:, :, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(f"#{i}", fontsize=8)
+    fig.suptitle(title)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_activations(image, activations, path, title, channels=6):
+    """The input strip, then the first `channels` feature maps of each named layer."""
+    fig, axes = plt.subplots(len(activations) + 1, channels, figsize=(channels * 2.2, (len(activations) + 1) * 1.1 + 0.6))
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("input", fontsize=8)
+    for row, (name, maps) in enumerate(activations.items(), start=1):
+        for c in range(min(channels, maps.shape[-1])):
+            axes[row, c].imshow(maps[:, :, c], cmap="viridis")
+            axes[row, c].set_title(f"{name} ch{c} {maps.shape[0]}x{maps.shape[1]}", fontsize=7)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_confusion(matrix, labels, path, title, xlabel="predicted", ylabel="true"):
+    """A confusion matrix with counts, rows true and columns predicted."""
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    image = ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=6,
+                    color="white" if count > matrix.max() / 3 else "black")
+    ax.set(xticks=range(len(labels)), yticks=range(len(labels)), xticklabels=labels, yticklabels=labels,
+           title=title, xlabel=xlabel, ylabel=ylabel)
+    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    _save(fig, path)
+
+
+def plot_gallery(images, captions, path, title, cols=4):
+    """Strips with a caption each (for example "true 123, read 128")."""
+    rows = max(1, int(np.ceil(len(images) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 1.2 + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(image, cmap="gray")
+        ax.set_title(caption, fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_bars(names, values, path, title, xlabel, ylabel):
+    """One bar per experiment, labeled with its value."""
+    fig, ax = plt.subplots(figsize=(max(6, len(names) * 0.9), 4))
+    bars = ax.bar(range(len(names)), values, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], fontsize=7)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, ylim=(min(values) * 0.98, 1.0 if max(values) <= 1 else None))
+    _save(fig, path)

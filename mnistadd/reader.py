@@ -1,0 +1,91 @@
+"""The reader: a CNN that reads the number (0..255) written in one 28x84 strip.
+
+Output design: three right-aligned digit positions (hundreds, tens, units), each a softmax over the ten
+digits and a "blank" class for positions left of a short number. The strip is a row of 1-3 glyphs, so a
+convolutional trunk with pooling sees each glyph, and one dense layer over the whole feature map
+learns where each position's glyph sits, whatever the number's length.
+
+Reading a number takes the most likely *valid* number, not the per-position argmax: the log-probability
+of each number 0..255 is the sum of its three positions' log-probabilities (`number_log_probs`), which
+rules out "05" or "2_1" and ties the positions together. The end-to-end model uses the same function to
+turn digit distributions into number distributions.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+MAX_NUMBER = 255
+POSITIONS = 3
+BLANK = 10
+CLASSES = 11  # ten digits and blank
+
+
+def encode_numbers(numbers):
+    """Integers (N,) 0..255 -> position classes (N, 3), right-aligned, blank (10) left of the number."""
+    numbers = np.asarray(numbers)
+    digits = np.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=-1)
+    lengths = 1 + (numbers >= 10) + (numbers >= 100)
+    return np.where(np.arange(POSITIONS) >= POSITIONS - lengths[..., None], digits, BLANK)
+
+
+NUMBER_CLASSES = encode_numbers(np.arange(MAX_NUMBER + 1))  # (256, 3): the class of each position
+
+
+def number_log_probs(position_probs):
+    """Position probabilities (N, 3, 11) -> log-probabilities of the valid numbers 0..255 (N, 256),
+    normalized over the valid numbers."""
+    log_probs = ops.log(ops.clip(position_probs, 1e-7, 1.0))
+    per_number = sum(ops.take(log_probs[:, k, :], NUMBER_CLASSES[:, k], axis=1) for k in range(POSITIONS))
+    return ops.log_softmax(per_number, axis=-1)
+
+
+def conv_trunk(filters=32, blocks=3, batch_norm=True, name="trunk"):
+    """Raw pixels (N, 28, 84) -> flat features: blocks of two 3x3 convolutions and a 2x2 max-pool,
+    doubling the filters each block. Normalization to 0..1 happens here, inside the model."""
+    stack = [keras.Input((28, 84)), layers.Rescaling(1 / 255), layers.Reshape((28, 84, 1))]
+    for block in range(blocks):
+        for _ in range(2):
+            stack.append(layers.Conv2D(filters * 2**block, 3, padding="same", use_bias=not batch_norm))
+            if batch_norm:
+                stack.append(layers.BatchNormalization())
+            stack.append(layers.ReLU())
+        stack.append(layers.MaxPooling2D(2))
+    stack.append(layers.Flatten())
+    return keras.Sequential(stack, name=name)
+
+
+def build_reader(filters=32, blocks=3, dense=128, dropout=0.3, batch_norm=True, name="reader"):
+    """The CNN reader: image (N, 28, 84) raw pixels -> position probabilities (N, 3, 11)."""
+    image = keras.Input((28, 84), name="image")
+    x = conv_trunk(filters, blocks, batch_norm)(image)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(dense, activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(POSITIONS * CLASSES)(x)
+    x = layers.Reshape((POSITIONS, CLASSES))(x)
+    return keras.Model(image, layers.Softmax(name="positions")(x), name=name)
+
+
+def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
+    """The MLP baseline, with the same input and output as the CNN."""
+    image = keras.Input((28, 84), name="image")
+    x = layers.Flatten()(layers.Rescaling(1 / 255)(image))
+    for units in hidden:
+        x = layers.Dropout(dropout)(layers.Dense(units, activation="relu")(x))
+    x = layers.Reshape((POSITIONS, CLASSES))(layers.Dense(POSITIONS * CLASSES)(x))
+    return keras.Model(image, layers.Softmax(name="positions")(x), name=name)
+
+
+def read_numbers(position_probs):
+    """Position probabilities (N, 3, 11) -> the most likely valid numbers (N,) and their probabilities."""
+    log_probs = ops.convert_to_numpy(number_log_probs(position_probs))
+    numbers = log_probs.argmax(axis=1)
+    return numbers, np.exp(log_probs.max(axis=1))
+
+
+@keras.saving.register_keras_serializable("mnistadd")
+def number_accuracy(y_true, y_pred):
+    """Fraction of strips whose three positions are all right (the per-position argmax, during training)."""
+    predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+    return ops.mean(ops.cast(ops.all(ops.equal(ops.cast(y_true, "int32"), predicted), axis=-1), "float32"))

@@ -1,0 +1,96 @@
+"""What every trainer shares: Keras callbacks, the learning-rate schedule, and the atomic write of a
+finished model folder (`models/<name>/`, a ready Hugging Face model repo)."""
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+
+def cosine_schedule(learning_rate, total_steps):
+    """Linear warm-up over the first 5 % of steps, then cosine decay to 1 % of the peak."""
+    warmup_steps = total_steps // 20
+    return keras.optimizers.schedules.CosineDecay(
+        learning_rate / 10, decay_steps=max(1, total_steps - warmup_steps), alpha=0.01,
+        warmup_target=learning_rate, warmup_steps=warmup_steps,
+    )
+
+
+def training_callbacks(work_dir, monitor, patience, mode="max"):
+    """Progress bar (fit's default), resumable state, early stopping, CSV history.
+
+    `BackupAndRestore` keeps the model, optimizer and epoch in `work_dir/backup`, so running the same
+    command again (`--resume`) continues an interrupted run where it stopped."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True),
+        keras.callbacks.CSVLogger(str(work_dir / "history.csv"), append=True),
+    ]
+
+
+def prepare_work_dir(work_dir, resume):
+    """A fresh work directory, or the existing one when resuming."""
+    work_dir = Path(work_dir)
+    if work_dir.exists() and not resume:
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return work_dir
+
+
+def environment():
+    """Where a model's figures came from."""
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "accelerators": [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"],
+    }
+
+
+def write_json(path, data):
+    """Writes JSON atomically: to a temporary file beside `path`, then renamed over it."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+    os.replace(f.name, path)
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=()):
+    """Writes `out_dir` whole or not at all: everything goes to a temporary sibling folder, which then
+    replaces `out_dir`. `extra_files` are (name, writer) pairs, each writer called with its path."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        model.save(staging / "model.keras")
+        model.save(staging / "model.h5")
+        write_json(staging / "config.json", config)
+        write_json(staging / "metrics.json", metrics)
+        shutil.copy(history_csv, staging / "history.csv")
+        for name, writer in extra_files:
+            writer(staging / name)
+        if out_dir.exists():
+            retired = out_dir.with_name(f".{out_dir.name}-old-{int(time.time())}")
+            os.replace(out_dir, retired)
+            os.replace(staging, out_dir)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

@@ -1,0 +1,151 @@
+"""Train the reader (task 1): a CNN that reads the number in one 28x84 strip.
+
+    python -m train.reader                       # the shipped model, writes models/reader/
+    python -m train.reader --resume              # continue an interrupted run
+    python -m train.reader --arch mlp --out none # the MLP baseline, no model folder
+
+Data: endless strips rendered on the fly (`tf.data`, `mnistadd.data`) from the MNIST training digits
+minus the last 10 %, which render a fixed validation set. Early stopping and the model finally kept
+follow validation number accuracy; the test digits are never seen here (`python -m mnistadd.evaluate
+reader` measures on them afterwards).
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnistadd import plots
+from mnistadd.data import StripRenderer
+from mnistadd.reader import NUMBER_CLASSES, build_mlp_reader, build_reader, number_accuracy, read_numbers
+from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, save_model_folder,
+                               training_callbacks)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
+    parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
+    parser.add_argument("--blocks", type=int, default=3)
+    parser.add_argument("--dense", type=int, default=128)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
+    parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="course",
+                        help="training strips' spacing; mixed is half course, half clean")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--steps-per-epoch", type=int, default=200)
+    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--val-size", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mnist-dir")
+    parser.add_argument("--out", default="models/reader", help='model folder, or "none" to write none')
+    parser.add_argument("--work-dir", default="runs/reader", help="checkpoints and history while training")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
+    parser.add_argument("--private", action="store_true")
+    return parser.parse_args(argv)
+
+
+def training_data(args):
+    """Endless (images, position classes) batches from the training digits."""
+    def renderer(cut):
+        return StripRenderer.from_split("train", args.mnist_dir, cut=cut)
+
+    if args.cut == "mixed":
+        halves = [renderer(cut).dataset(args.batch_size // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]
+        batches = tf.data.Dataset.zip(*halves).map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+    else:
+        batches = renderer(args.cut).dataset(args.batch_size, args.seed)
+    classes = tf.constant(NUMBER_CLASSES)
+    return batches.map(lambda images, numbers: (images, tf.gather(classes, numbers)))
+
+
+def build_model(args):
+    if args.arch == "mlp":
+        return build_mlp_reader(dropout=args.dropout)
+    return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm)
+
+
+def architecture_config(args):
+    config = {"arch": args.arch, "dropout": args.dropout}
+    if args.arch == "cnn":
+        config.update(filters=args.filters, blocks=args.blocks, dense=args.dense, batch_norm=args.batch_norm)
+    return config
+
+
+def train(args):
+    """Trains one reader; returns the model, its validation metrics and the work directory."""
+    keras.utils.set_random_seed(args.seed)
+    work_dir = prepare_work_dir(args.work_dir, args.resume)
+    val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=args.seed + 1000)
+    model = build_model(args)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy", number_accuracy],
+    )
+    started = time.time()
+    model.fit(
+        training_data(args),
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        validation_data=(val_images, NUMBER_CLASSES[val_numbers]),
+        callbacks=training_callbacks(work_dir, "val_number_accuracy", args.patience),
+        shuffle=False,  # the stream is random already
+    )
+    predicted, _ = read_numbers(model.predict(val_images, batch_size=512, verbose=0))
+    val_metrics = {
+        "val_number_accuracy": float(np.mean(predicted == val_numbers)),
+        "val_images": args.val_size,
+        "train_seconds_this_run": round(time.time() - started),  # after --resume: the resumed part only
+        "parameters": model.count_params(),
+    }
+    return model, val_metrics, work_dir
+
+
+def model_plots(model, history_csv, val_image):
+    """Learning curves, first-layer filters and feature maps, as (file name, writer) pairs."""
+    history = plots.read_history(history_csv)
+    files = [("history.png", lambda p: plots.plot_history(history, ["loss", "number_accuracy"], p, "Reader"))]
+    convs = [layer for layer in model.get_layer("trunk").layers if isinstance(layer, keras.layers.Conv2D)]
+    if convs:
+        files.append(("filters.png", lambda p: plots.plot_filters(
+            keras.ops.convert_to_numpy(convs[0].kernel), p, "Reader: first convolution's 3x3 filters")))
+        relus = [layer for layer in model.get_layer("trunk").layers if isinstance(layer, keras.layers.ReLU)]
+        probe = keras.Model(model.get_layer("trunk").inputs, [relus[i].output for i in (0, 2, 4)])
+        maps = {f"relu{i}": m[0] for i, m in zip((1, 3, 5), probe.predict(val_image[None], verbose=0))}
+        files.append(("activations.png", lambda p: plots.plot_activations(
+            val_image, maps, p, "Reader: feature maps after conv blocks 1-3 for one validation strip")))
+    return files
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model, val_metrics, work_dir = train(args)
+    print(val_metrics)
+    if args.out == "none":
+        return
+    val_image = StripRenderer.from_split("val", args.mnist_dir).fixed_set(1, seed=7)[0][0]
+    config = {
+        "model": "reader",
+        "architecture": architecture_config(args),
+        "input": {"shape": [28, 84], "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
+        "output": "position probabilities (3, 11): hundreds, tens, units; class 10 = blank",
+        "training": {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")},
+        "environment": environment(),
+    }
+    out = save_model_folder(args.out, model, config, {"validation": val_metrics}, work_dir / "history.csv",
+                            model_plots(model, work_dir / "history.csv", val_image))
+    print(f"wrote {out}")
+    if args.push_to_hub:
+        from mnistadd.hub import push
+        push(out, args.push_to_hub, private=args.private)
+
+
+if __name__ == "__main__":
+    main()
