@@ -69,3 +69,17 @@ def sequence_accuracy(y_true, y_pred):
     predicted = keras.ops.cast(keras.ops.argmax(y_pred, axis=-1), "int32")
     match = keras.ops.all(keras.ops.equal(keras.ops.cast(y_true, "int32"), predicted), axis=-1)
     return keras.ops.mean(keras.ops.cast(match, "float32"))
+
+
+def all_pairs():
+    """Every pair (a, b) of numbers 0..255: two arrays of 65,536."""
+    a, b = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    return a.ravel(), b.ravel()
+
+
+def pair_split(train_fraction, val_fraction, seed):
+    """Indices into `all_pairs()`: (train, validation, held out), a fixed random partition. The
+    held-out pairs are never trained on nor used to choose anything."""
+    order = np.random.default_rng(seed).permutation(256 * 256)
+    n_train, n_val = int(len(order) * train_fraction), int(len(order) * val_fraction)
+    return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]

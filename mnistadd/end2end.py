@@ -41,9 +41,12 @@ class SumDistribution(layers.Layer):
 def build_end2end(reader_kwargs=None, name="end2end"):
     """Images {"image_a", "image_b"} (N, 28, 84) raw pixels -> sum probabilities (N, 511).
 
-    Returns the model and the shared digit reader, whose outputs the auxiliary regime also supervises."""
+    Returns the model and a training view of it that also outputs both images' position
+    probabilities ("positions_a", "positions_b"), for the auxiliary-supervision regime."""
     digit_reader = build_reader(name="digit_reader", **(reader_kwargs or {}))
-    image_a = keras.Input((28, 84), name="image_a")
-    image_b = keras.Input((28, 84), name="image_b")
-    sums = SumDistribution(name="sum")(digit_reader(image_a), digit_reader(image_b))
-    return keras.Model({"image_a": image_a, "image_b": image_b}, sums, name=name), digit_reader
+    inputs = {"image_a": keras.Input((28, 84), name="image_a"), "image_b": keras.Input((28, 84), name="image_b")}
+    positions_a, positions_b = digit_reader(inputs["image_a"]), digit_reader(inputs["image_b"])
+    sums = SumDistribution(name="sum")(positions_a, positions_b)
+    model = keras.Model(inputs, sums, name=name)
+    with_positions = keras.Model(inputs, {"sum": sums, "positions_a": positions_a, "positions_b": positions_b})
+    return model, with_positions

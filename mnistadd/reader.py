@@ -40,7 +40,7 @@ def number_log_probs(position_probs):
     return ops.log_softmax(per_number, axis=-1)
 
 
-def conv_trunk(filters=32, blocks=3, batch_norm=True, name="trunk"):
+def conv_trunk(filters=16, blocks=3, batch_norm=True, name="trunk"):
     """Raw pixels (N, 28, 84) -> flat features: blocks of two 3x3 convolutions and a 2x2 max-pool,
     doubling the filters each block. Normalization to 0..1 happens here, inside the model."""
     stack = [keras.Input((28, 84)), layers.Rescaling(1 / 255), layers.Reshape((28, 84, 1))]
@@ -48,14 +48,14 @@ def conv_trunk(filters=32, blocks=3, batch_norm=True, name="trunk"):
         for _ in range(2):
             stack.append(layers.Conv2D(filters * 2**block, 3, padding="same", use_bias=not batch_norm))
             if batch_norm:
-                stack.append(layers.BatchNormalization())
+                stack.append(layers.BatchNormalization(momentum=0.9))  # short runs need fresh statistics
             stack.append(layers.ReLU())
         stack.append(layers.MaxPooling2D(2))
     stack.append(layers.Flatten())
     return keras.Sequential(stack, name=name)
 
 
-def build_reader(filters=32, blocks=3, dense=128, dropout=0.3, batch_norm=True, name="reader"):
+def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, name="reader"):
     """The CNN reader: image (N, 28, 84) raw pixels -> position probabilities (N, 3, 11)."""
     image = keras.Input((28, 84), name="image")
     x = conv_trunk(filters, blocks, batch_norm)(image)

@@ -28,10 +28,10 @@ from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, s
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
-    parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
+    parser.add_argument("--filters", type=int, default=16, help="filters of the first conv block (doubling per block)")
     parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--dense", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--dense", type=int, default=256)
+    parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="course",
                         help="training strips' spacing; mixed is half course, half clean")
@@ -117,10 +117,11 @@ def model_plots(model, history_csv, val_image):
         files.append(("filters.png", lambda p: plots.plot_filters(
             keras.ops.convert_to_numpy(convs[0].kernel), p, "Reader: first convolution's 3x3 filters")))
         relus = [layer for layer in model.get_layer("trunk").layers if isinstance(layer, keras.layers.ReLU)]
-        probe = keras.Model(model.get_layer("trunk").inputs, [relus[i].output for i in (0, 2, 4)])
-        maps = {f"relu{i}": m[0] for i, m in zip((1, 3, 5), probe.predict(val_image[None], verbose=0))}
+        block_outputs = relus[1::2]  # the last activation of each conv block
+        probe = keras.Model(model.get_layer("trunk").inputs, [layer.output for layer in block_outputs])
+        maps = {f"block {i + 1}": m[0] for i, m in enumerate(probe.predict(val_image[None], verbose=0))}
         files.append(("activations.png", lambda p: plots.plot_activations(
-            val_image, maps, p, "Reader: feature maps after conv blocks 1-3 for one validation strip")))
+            val_image, maps, p, "Reader: feature maps after each conv block, one validation strip")))
     return files
 
 

@@ -18,9 +18,10 @@ from train import reader
 VARIANTS = {
     "cnn (default)": [],
     "mlp baseline": ["--arch", "mlp"],
-    "cnn filters=16": ["--filters", "16"],
+    "cnn filters=32": ["--filters", "32"],
+    "cnn dense=128": ["--dense", "128"],
     "cnn dropout=0": ["--dropout", "0"],
-    "cnn dropout=0.5": ["--dropout", "0.5"],
+    "cnn dropout=0.3": ["--dropout", "0.3"],
     "cnn no batch norm": ["--no-batch-norm"],
     "cnn cut=mixed": ["--cut", "mixed"],
     "cnn lr=5e-4": ["--lr", "5e-4"],
@@ -29,8 +30,8 @@ VARIANTS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", default="8")
-    parser.add_argument("--steps-per-epoch", default="40")
+    parser.add_argument("--epochs", default="6")
+    parser.add_argument("--steps-per-epoch", default="50")
     parser.add_argument("--val-size", default="2000")
     parser.add_argument("--mnist-dir")
     parser.add_argument("--out", default="experiments/reader.json")

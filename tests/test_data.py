@@ -1,0 +1,100 @@
+"""The strip renderer and the homework's data API: contract, reproducibility, splits, exact pixels."""
+
+import numpy as np
+import pytest
+
+import data_generator
+from mnistadd.data import StripRenderer, split_digits
+from mnistadd.mnist import load_mnist
+
+
+def test_generator_contract():
+    x, numbers, sums = next(data_generator.training_generator(batch_size=16, seed=0))
+    assert x.shape == (16, 2, 28, 84) and x.dtype == np.float32
+    assert x.min() >= 0 and x.max() <= 255 and x.max() > 200
+    assert numbers.shape == (16, 2) and np.issubdtype(numbers.dtype, np.integer)
+    assert sums.shape == (16, 1) and (sums[:, 0] == numbers.sum(axis=1)).all()
+    assert numbers.min() >= 0 and numbers.max() <= 255
+    # the background is black: the corners of every strip are empty
+    assert (x[..., :2, :2] == 0).all()
+
+
+def test_generators_are_endless_and_seeded():
+    first = [next(data_generator.training_generator(batch_size=8, seed=3)) for _ in range(2)]
+    stream = data_generator.training_generator(batch_size=8, seed=3)
+    again = [next(stream), next(stream)]
+    np.testing.assert_array_equal(first[0][0], again[0][0])
+    assert not np.array_equal(again[0][0], again[1][0])  # the stream moves on
+    other = next(data_generator.training_generator(batch_size=8, seed=4))
+    assert not np.array_equal(other[1], again[0][1])
+
+
+def test_all_numbers_and_lengths_occur():
+    renderer = StripRenderer.from_split("test")
+    _, numbers = renderer.fixed_set(20000, seed=0)
+    assert numbers.min() == 0 and numbers.max() == 255
+    assert len(np.unique(numbers)) == 256
+    lengths = np.array([len(str(n)) for n in numbers])
+    assert set(lengths) == {1, 2, 3}
+
+
+def test_train_and_test_use_their_own_digits(small_mnist_dir):
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    train_images, _ = split_digits("train+val")
+    test_images, _ = split_digits("test")
+    np.testing.assert_array_equal(train_images, x_train)
+    np.testing.assert_array_equal(test_images, x_test)
+    train_part, _ = split_digits("train")
+    val_part, _ = split_digits("val")
+    assert len(train_part) + len(val_part) == len(x_train) and len(val_part) == len(x_train) // 10
+
+
+def test_unaugmented_clean_render_reproduces_mnist_pixels():
+    """One-digit numbers without augmentation: the strip holds the MNIST image's ink columns exactly."""
+    images, labels = split_digits("test")
+    # a renderer over one image per digit makes the chosen glyph known
+    chosen = np.array([np.flatnonzero(labels == d)[0] for d in range(10)])
+    renderer = StripRenderer(images[chosen], labels[chosen], cut="clean", augment=False)
+    strips = renderer.render(np.arange(10), np.array([0, 0])).numpy()
+    for digit, strip in enumerate(strips):
+        glyph = images[chosen[digit]].astype(np.float32)
+        ink = np.flatnonzero(glyph.max(axis=0) > 0.2 * 255)  # the renderer's ink threshold
+        columns = np.flatnonzero(strip.max(axis=0) > 0)
+        window = strip[:, columns[0]:columns[-1] + 1]
+        start = np.flatnonzero(glyph.max(axis=0) > 0)[0]
+        np.testing.assert_array_equal(window, glyph[:, start:start + window.shape[1]])
+        assert window.shape[1] >= ink[-1] - ink[0] + 1  # the clean cut keeps the whole digit
+
+
+def test_course_cut_matches_course_spacing():
+    renderer = StripRenderer.from_split("train", cut="course")
+    width, cut_off = (t.numpy() for t in renderer.window_stats(np.arange(256).repeat(20), np.array([0, 1])))
+    assert 15 <= np.median(width) <= 19
+    assert width.min() >= 6 and width.max() <= 28
+    assert 0.10 <= cut_off.mean() <= 0.19
+
+
+def test_clean_cut_loses_no_ink():
+    renderer = StripRenderer.from_split("train", cut="clean")
+    _, cut_off = renderer.window_stats(np.arange(256), np.array([0, 1]))
+    assert not cut_off.numpy().any()
+
+
+def test_test_generator_is_different_data():
+    x_train, _, _ = next(data_generator.training_generator(batch_size=4, seed=0))
+    x_test, _, _ = next(data_generator.test_generator(batch_size=4, seed=0))
+    assert not np.array_equal(x_train, x_test)
+
+
+def test_dataset_pipeline_yields_batches():
+    renderer = StripRenderer.from_split("train")
+    images, numbers = next(iter(renderer.dataset(batch_size=8, seed=1)))
+    assert images.shape == (8, 28, 84) and numbers.shape == (8,)
+
+
+def test_bad_cut_and_missing_digits_are_refused():
+    images, labels = split_digits("test")
+    with pytest.raises(ValueError, match="unknown cut"):
+        StripRenderer(images, labels, cut="wide")
+    with pytest.raises(ValueError, match="every digit"):
+        StripRenderer(images[labels < 9], labels[labels < 9])

@@ -1,0 +1,176 @@
+"""The three models: build, a short training run through each trainer, save/load round trips
+(.keras and .h5), and `load(...).predict` on raw inputs. Tiny models and budgets: behaviour, not accuracy."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from mnistadd import load
+from mnistadd.adder import decode_queries, decode_sums, encode_queries, encode_sums, pair_split
+from mnistadd.end2end import SumDistribution, build_end2end
+from mnistadd.reader import NUMBER_CLASSES, build_reader, encode_numbers, number_log_probs, read_numbers
+from train import adder as train_adder
+from train import end2end as train_end2end
+from train import reader as train_reader
+
+TINY_CNN = ["--filters", "4", "--blocks", "2", "--dense", "8"]
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory, small_mnist_dir):
+    """Model folders written by the real trainers, on tiny budgets."""
+    root = tmp_path_factory.mktemp("models")
+    work = tmp_path_factory.mktemp("runs")
+    common = ["--epochs", "2", "--mnist-dir", str(small_mnist_dir)]
+    train_reader.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "64",
+                                           "--out", str(root / "reader"), "--work-dir", str(work / "reader")])
+    train_adder.main(["--hidden", "8", "--epochs", "2", "--train-fraction", "0.02",
+                      "--out", str(root / "adder"), "--work-dir", str(work / "adder")])
+    train_end2end.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "32", "--batch-size", "8",
+                                            "--out", str(root / "end2end"), "--work-dir", str(work / "end2end")])
+    return root
+
+
+def random_strips(n, seed=0):
+    return np.random.default_rng(seed).uniform(0, 255, (n, 28, 84)).astype(np.float32)
+
+
+# --- the reader -------------------------------------------------------------------------------------
+
+def test_number_encoding_is_right_aligned_with_blanks():
+    np.testing.assert_array_equal(encode_numbers([0, 7, 42, 255]), [[10, 10, 0], [10, 10, 7], [10, 4, 2], [2, 5, 5]])
+
+
+def test_reading_picks_the_best_valid_number():
+    probs = np.full((2, 3, 11), 1e-3, np.float32)
+    probs[0, [0, 1, 2], [10, 4, 2]] = 1.0  # clearly "42"
+    probs[1, [0, 1, 2], [3, 0, 0]] = 1.0  # "300" is not a valid number 0..255 ...
+    probs[1, 0, 2] = 0.9  # ... "200" is the best valid reading
+    numbers, confidence = read_numbers(probs / probs.sum(-1, keepdims=True))
+    assert numbers.tolist() == [42, 200] and confidence[0] > 0.9
+
+
+def test_reader_build_shapes():
+    model = build_reader(filters=4, blocks=2, dense=8)
+    assert model.output_shape == (None, 3, 11)
+    out = model.predict(random_strips(3), verbose=0)
+    np.testing.assert_allclose(out.sum(-1), 1, rtol=1e-5)
+
+
+def test_reader_folder_and_predict(models_dir):
+    folder = models_dir / "reader"
+    for name in ("model.keras", "model.h5", "config.json", "metrics.json", "history.csv", "history.png",
+                 "filters.png", "activations.png"):
+        assert (folder / name).exists(), name
+    assert len((folder / "history.csv").read_text().splitlines()) == 3  # header + 2 epochs
+    reader = load("reader", models_dir=models_dir)
+    numbers = reader.predict(random_strips(5))
+    assert numbers.shape == (5,) and numbers.dtype.kind == "i" and (0 <= numbers).all() and (numbers <= 255).all()
+    with pytest.raises(ValueError, match=r"\(N, 28, 84\)"):
+        reader.predict(np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match="0..255"):
+        reader.predict(np.full((1, 28, 84), 300.0))
+
+
+def test_reader_keras_and_h5_agree(models_dir):
+    x = random_strips(4)
+    from_keras = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    from_h5 = keras.saving.load_model(models_dir / "reader" / "model.h5", compile=False)
+    np.testing.assert_allclose(from_keras.predict(x, verbose=0), from_h5.predict(x, verbose=0), atol=1e-5)
+
+
+def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
+    args = TINY_CNN + ["--epochs", "3", "--steps-per-epoch", "2", "--val-size", "16", "--out", "none",
+                       "--work-dir", str(tmp_path / "run"), "--mnist-dir", str(small_mnist_dir)]
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    callbacks = train_reader.training_callbacks
+    monkeypatch.setattr(train_reader, "training_callbacks", lambda *a: callbacks(*a) + [Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        train_reader.main(args)
+    assert any((tmp_path / "run" / "backup").iterdir())
+    monkeypatch.setattr(train_reader, "training_callbacks", callbacks)
+    train_reader.main(args + ["--resume"])
+    epochs = [line.split(",")[0] for line in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
+    assert epochs == ["0", "1", "2"]  # the resumed run did only the epoch that was missing
+
+
+# --- the adder --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reverse", [True, False])
+def test_query_encoding_round_trip(reverse):
+    a, b = np.array([0, 7, 255, 99]), np.array([0, 123, 255, 1])
+    tokens = encode_queries(a, b, reverse)
+    assert tokens.shape == (4, 7)
+    assert decode_queries(tokens, reverse) == ["0+0", "7+123", "255+255", "99+1"]
+    sums = a + b
+    one_hot = np.eye(10)[encode_sums(sums)]
+    np.testing.assert_array_equal(decode_sums(one_hot), sums)
+
+
+def test_pair_split_partitions_every_pair():
+    train, val, held_out = pair_split(0.5, 0.02, seed=0)
+    everything = np.concatenate([train, val, held_out])
+    assert len(everything) == 65536 and len(np.unique(everything)) == 65536
+
+
+def test_adder_folder_predict_and_validation(models_dir):
+    adder = load("adder", models_dir=models_dir)
+    sums = adder.predict(np.array([1, 200]), np.array([2, 255]))
+    assert sums.shape == (2,) and ((0 <= sums) & (sums <= 999)).all()
+    assert json.loads((models_dir / "adder" / "metrics.json").read_text())["validation"]["held_out_pairs"] > 0
+    for bad, message in (([256], "0..255"), ([-1], "0..255"), ([1.5], "integers"), (["7"], "integers")):
+        with pytest.raises(ValueError, match=message):
+            adder.predict(bad, [1])
+    with pytest.raises(ValueError, match="same length"):
+        adder.predict([1, 2], [3])
+
+
+# --- the end-to-end model ---------------------------------------------------------------------------
+
+def test_sum_distribution_is_the_exact_convolution():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 2, 3, 11)).astype(np.float32)
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    p_sum = keras.ops.convert_to_numpy(SumDistribution()(probs[0], probs[1]))
+    p_a, p_b = (np.exp(keras.ops.convert_to_numpy(number_log_probs(p))) for p in probs)
+    expected = np.stack([np.convolve(p_a[i], p_b[i]) for i in range(2)])
+    np.testing.assert_allclose(p_sum, expected, rtol=1e-4, atol=1e-7)
+    # certain digits give a certain sum
+    certain = np.eye(11, dtype=np.float32)[NUMBER_CLASSES[[123, 45]]]
+    assert keras.ops.convert_to_numpy(SumDistribution()(certain[:1], certain[1:])).argmax() == 168
+
+
+def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir):
+    model, with_positions = build_end2end({"filters": 4, "blocks": 2, "dense": 8})
+    assert model.output_shape == (None, 511) and set(with_positions.output) == {"sum", "positions_a", "positions_b"}
+    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--epochs", "1", "--steps-per-epoch", "2",
+                                   "--batch-size", "4", "--val-size", "8", "--mnist-dir", str(small_mnist_dir),
+                                   "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
+    assert json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]["supervision"] == "sum"
+
+
+def test_end2end_folder_and_predict(models_dir):
+    end2end = load("end2end", models_dir=models_dir)
+    a, b = random_strips(3, 1), random_strips(3, 2)
+    sums = end2end.predict(a, b)
+    assert sums.shape == (3,) and ((0 <= sums) & (sums <= 510)).all()
+    np.testing.assert_allclose(end2end.sum_probabilities(a, b).sum(1), 1, rtol=1e-4)
+    for name in ("model.keras", "model.h5"):
+        loaded = keras.saving.load_model(models_dir / "end2end" / name, compile=False)
+        np.testing.assert_array_equal(loaded.predict({"image_a": a, "image_b": b}, verbose=0).argmax(1), sums)
+    with pytest.raises(ValueError, match="as many strips"):
+        end2end.predict(a, b[:2])
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="lacks model.keras"):
+        load("reader", models_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown model"):
+        load("writer", models_dir=tmp_path)

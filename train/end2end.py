@@ -1,0 +1,128 @@
+"""Train the end-to-end model (bonus task): two strips in, their sum out, one model trained as a whole.
+
+    python -m train.end2end --supervision aux   # sum + the two numbers as auxiliary targets
+    python -m train.end2end --supervision sum   # the sum only: digits and numbers are never seen
+
+Both regimes train the same model (`mnistadd.end2end`): a shared digit reader and the exact,
+differentiable sum distribution. With `--supervision sum` the only loss is the sum's cross-entropy; the
+digit reader has to discover what the digits are from sums alone. With `--supervision aux` the two
+numbers' position classes add a cross-entropy each (weight `--aux-weight`).
+"""
+
+import argparse
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnistadd import plots
+from mnistadd.data import StripRenderer
+from mnistadd.end2end import build_end2end
+from mnistadd.reader import NUMBER_CLASSES
+from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, save_model_folder,
+                               training_callbacks)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--supervision", choices=["sum", "aux"], default="aux")
+    parser.add_argument("--aux-weight", type=float, default=1.0)
+    parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--blocks", type=int, default=3)
+    parser.add_argument("--dense", type=int, default=256)
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=64, help="pairs per step")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--steps-per-epoch", type=int, default=200)
+    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--val-size", type=int, default=2500, help="validation pairs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mnist-dir")
+    parser.add_argument("--out", default="models/end2end", help='model folder, or "none" to write none')
+    parser.add_argument("--work-dir", default=None, help="default: runs/end2end-<supervision>")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
+    parser.add_argument("--private", action="store_true")
+    return parser.parse_args(argv)
+
+
+def as_pairs(images, numbers, supervision):
+    """A batch of 2B strips -> inputs {"image_a", "image_b"} and the targets the regime may see."""
+    half = tf.shape(numbers)[0] // 2
+    inputs = {"image_a": images[:half], "image_b": images[half:]}
+    targets = {"sum": numbers[:half] + numbers[half:]}
+    if supervision == "aux":
+        classes = tf.constant(NUMBER_CLASSES)
+        targets.update(positions_a=tf.gather(classes, numbers[:half]), positions_b=tf.gather(classes, numbers[half:]))
+    return inputs, targets
+
+
+def train(args):
+    keras.utils.set_random_seed(args.seed)
+    work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
+    val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=args.seed + 2000),
+                         args.supervision)
+    batches = (StripRenderer.from_split("train", args.mnist_dir).dataset(2 * args.batch_size, args.seed)
+               .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))
+    model, with_positions = build_end2end(
+        dict(filters=args.filters, blocks=args.blocks, dense=args.dense, dropout=args.dropout))
+    losses = {"sum": "sparse_categorical_crossentropy"}
+    if args.supervision == "aux":
+        losses.update(positions_a="sparse_categorical_crossentropy", positions_b="sparse_categorical_crossentropy")
+    trained = with_positions if args.supervision == "aux" else model
+    trained.compile(
+        optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
+        loss=losses if args.supervision == "aux" else losses["sum"],
+        loss_weights={"sum": 1.0, "positions_a": args.aux_weight, "positions_b": args.aux_weight}
+        if args.supervision == "aux" else None,
+        metrics={"sum": ["accuracy"]} if args.supervision == "aux" else ["accuracy"],
+    )
+    monitor = "val_sum_accuracy" if args.supervision == "aux" else "val_accuracy"
+    if args.supervision == "sum":
+        batches = batches.map(lambda inputs, targets: (inputs, targets["sum"]))
+        val_pairs = (val_pairs[0], val_pairs[1]["sum"])
+    started = time.time()
+    trained.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, validation_data=val_pairs,
+                callbacks=training_callbacks(work_dir, monitor, args.patience), shuffle=False)
+    val_inputs, val_targets = val_pairs
+    val_sums = val_targets["sum"] if isinstance(val_targets, dict) else val_targets
+    predicted = model.predict(val_inputs, batch_size=512, verbose=0).argmax(axis=1)
+    metrics = {
+        "val_sum_accuracy": float(np.mean(predicted == keras.ops.convert_to_numpy(val_sums))),
+        "val_pairs": args.val_size,
+        "supervision": args.supervision,
+        "train_seconds_this_run": round(time.time() - started),
+        "parameters": model.count_params(),
+    }
+    return model, metrics, work_dir, monitor
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model, metrics, work_dir, monitor = train(args)
+    print(metrics)
+    if args.out == "none":
+        return
+    history = plots.read_history(work_dir / "history.csv")
+    accuracy = monitor.removeprefix("val_")
+    config = {
+        "model": "end2end",
+        "architecture": {"digit_reader": {"filters": args.filters, "blocks": args.blocks, "dense": args.dense,
+                                          "dropout": args.dropout}, "combine": "exact sum distribution"},
+        "input": {"image_a": [28, 84], "image_b": [28, 84], "pixels": "raw 0-255, ink high, background 0"},
+        "output": "sum probabilities (511,) for sums 0..510",
+        "training": {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")},
+        "environment": environment(),
+    }
+    out = save_model_folder(args.out, model, config, {"validation": metrics}, work_dir / "history.csv", [
+        ("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, f"End-to-end ({args.supervision})"))])
+    print(f"wrote {out}")
+    if args.push_to_hub:
+        from mnistadd.hub import push
+        push(out, args.push_to_hub, private=args.private)
+
+
+if __name__ == "__main__":
+    main()
