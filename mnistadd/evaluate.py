@@ -1,0 +1,138 @@
+"""Measure the shipped models on data they never saw, and record the figures in their folders.
+
+    python -m mnistadd.evaluate reader    # 10,000 strips from test_generator (MNIST test digits)
+    python -m mnistadd.evaluate adder     # all 256 x 256 = 65,536 additions
+    python -m mnistadd.evaluate end2end   # 10,000 pairs from test_generator, next to reader + adder
+
+Each writes the "test" section of models/<name>/metrics.json (atomically), its plots, and regenerates
+the model card. Test images come from a fixed seed, so the figures are reproducible.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+import data_generator
+from mnistadd import plots
+from mnistadd.adder import all_pairs, pair_split
+from mnistadd.api import MODELS_DIR, load
+from mnistadd.reader import BLANK, NUMBER_CLASSES
+from mnistadd.training import read_json, write_json
+
+TEST_SEED = 12345
+
+
+def test_pairs(n_pairs, mnist_dir=None, cut="course"):
+    """`n_pairs` pairs from the homework's test generator: images (n, 2, 28, 84) and numbers (n, 2)."""
+    x, numbers, _ = next(data_generator.test_generator(n_pairs, seed=TEST_SEED, cut=cut, mnist_dir=mnist_dir))
+    return x, numbers
+
+
+def evaluate_reader(folder, mnist_dir=None, n_images=10000):
+    reader = load("reader", models_dir=folder.parent)
+    x, numbers = test_pairs(n_images // 2, mnist_dir)
+    images, numbers = x.reshape(-1, 28, 84), numbers.reshape(-1)
+    started = time.perf_counter()
+    read, _, _ = reader.read(images)
+    seconds = time.perf_counter() - started
+    true_classes, read_classes = NUMBER_CLASSES[numbers], NUMBER_CLASSES[read]
+    present = true_classes != BLANK
+    lengths = np.array([len(str(n)) for n in numbers])
+    x_clean, numbers_clean = test_pairs(n_images // 2, mnist_dir, cut="clean")
+    clean_read = reader.predict(x_clean.reshape(-1, 28, 84))
+    metrics = {
+        "number_accuracy": float(np.mean(read == numbers)),
+        "digit_accuracy": float(np.mean(read_classes[present] == true_classes[present])),
+        **{f"number_accuracy_{k}_digits": float(np.mean(read[lengths == k] == numbers[lengths == k])) for k in (1, 2, 3)},
+        "number_accuracy_clean_cut": float(np.mean(clean_read == numbers_clean.reshape(-1))),
+        "images": int(len(images)),
+        "predict_seconds": round(seconds, 2),
+    }
+    confusion = np.zeros((11, 11), int)
+    np.add.at(confusion, (true_classes.ravel(), read_classes.ravel()), 1)
+    wrong = np.flatnonzero(read != numbers)[:16]
+    labels = [str(d) for d in range(10)] + ["blank"]
+    plots.plot_confusion(confusion, labels, folder / "confusion.png",
+                         "Reader: digit confusion on 10,000 test strips (per position)", "read", "true")
+    plots.plot_gallery(images[wrong], [f"true {numbers[i]}, read {read[i]}" for i in wrong], folder / "misread.png",
+                       "Reader: misread test strips")
+    return metrics
+
+
+def evaluate_adder(folder):
+    adder = load("adder", models_dir=folder.parent)
+    a, b = all_pairs()
+    predicted = adder.predict(a, b)
+    right = predicted == a + b
+    training = read_json(folder / "config.json")["training"]
+    _, _, held_out = pair_split(training["train_fraction"], training["val_fraction"], training["seed"])
+    errors = np.flatnonzero(~right)
+    return {
+        "all_pairs_accuracy": float(right.mean()),
+        "pairs": int(len(a)),
+        "held_out_accuracy": float(right[held_out].mean()),
+        "held_out_pairs": int(len(held_out)),
+        "errors": [{"a": int(a[i]), "b": int(b[i]), "answered": int(predicted[i])} for i in errors[:100]],
+        "error_count": int(len(errors)),
+    }
+
+
+def evaluate_end2end(folder, mnist_dir=None, n_pairs=10000):
+    end2end = load("end2end", models_dir=folder.parent)
+    x, numbers = test_pairs(n_pairs, mnist_dir)
+    sums = numbers.sum(axis=1)
+    predicted = end2end.predict(x[:, 0], x[:, 1])
+    # The numbers the model's own digit reader reads, to count sums right despite a misread number.
+    digit_reader = load("reader", models_dir=folder.parent)
+    digit_reader.model = end2end.model.get_layer("digit_reader")
+    inner = np.stack([digit_reader.predict(x[:, i]) for i in (0, 1)], axis=1)
+    metrics = {
+        "sum_accuracy": float(np.mean(predicted == sums)),
+        "lucky_fraction": float(np.mean((predicted == sums) & (inner != numbers).any(axis=1))),
+        "pairs": int(n_pairs),
+    }
+    pipeline_folder = MODELS_DIR if folder.parent == MODELS_DIR else folder.parent
+    try:
+        reader, adder = load("reader", models_dir=pipeline_folder), load("adder", models_dir=pipeline_folder)
+    except FileNotFoundError as e:
+        print(f"pipeline comparison skipped: {e}")
+    else:
+        read = np.stack([reader.predict(x[:, i]) for i in (0, 1)], axis=1)
+        pipeline = adder.predict(read[:, 0], read[:, 1])
+        metrics.update(
+            pipeline_sum_accuracy=float(np.mean(pipeline == sums)),
+            pipeline_lucky_fraction=float(np.mean((pipeline == sums) & (read != numbers).any(axis=1))),
+            pipeline_both_numbers_read=float(np.mean((read == numbers).all(axis=1))),
+        )
+    wrong = np.flatnonzero(predicted != sums)[:12]
+    plots.plot_gallery(np.concatenate([x[wrong, 0], x[wrong, 1]], axis=2),
+                       [f"{numbers[i, 0]} + {numbers[i, 1]} = {sums[i]}, model {predicted[i]}" for i in wrong],
+                       folder / "errors.png", "End-to-end: wrong sums on test pairs (the two strips side by side)", cols=3)
+    return metrics
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", choices=["reader", "adder", "end2end"])
+    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument("--mnist-dir")
+    args = parser.parse_args(argv)
+    folder = (MODELS_DIR.__class__(args.models_dir) / args.model).resolve()
+    if args.model == "reader":
+        test = evaluate_reader(folder, args.mnist_dir)
+    elif args.model == "adder":
+        test = evaluate_adder(folder)
+    else:
+        test = evaluate_end2end(folder, args.mnist_dir)
+    metrics = read_json(folder / "metrics.json")
+    metrics["test"] = test
+    write_json(folder / "metrics.json", metrics)
+    from mnistadd.hub import write_model_card
+
+    write_model_card(folder)
+    print({k: v for k, v in test.items() if k != "errors"})
+
+
+if __name__ == "__main__":
+    main()

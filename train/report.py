@@ -1,0 +1,141 @@
+"""Build REPORT.md and the README's results section from what the runs saved: model folders
+(`config.json`, `metrics.json`, `history.csv`, plots) and sweep tables (`experiments/*.json`).
+Nothing here is typed by hand except the published anchors, which are labeled as such.
+
+    python -m train.report
+"""
+
+import re
+from pathlib import Path
+
+import keras
+
+from mnistadd import plots
+from mnistadd.api import MODELS_DIR
+from mnistadd.training import read_json
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = ROOT / "experiments"
+# Published figures we compare with; they are other people's measurements, on other data budgets.
+ANCHORS = [
+    ("Single-digit MNIST, best published CNNs (60,000 training digits)", "digit accuracy", "about 99.7-99.8 %"),
+    ("Keras `addition_rnn` example, 3-digit addition", "sequence accuracy", "about 99 %"),
+    ("A-NeSI, MNIST addition N=2 (fixed two-digit numbers, 60,000 digits)", "sum accuracy", "about 96 %"),
+    ("DeepStochLog, MNIST addition N=2", "sum accuracy", "about 96 %"),
+]
+
+
+def pct(value):
+    return f"{100 * value:.2f} %"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def layer_rows(model, prefix=""):
+    """(layer, output shape, parameters, activation, regularization) for each layer, sub-models expanded."""
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            rows += layer_rows(layer, f"{layer.name}/")
+            continue
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        config = layer.get_config()
+        activation = config.get("activation", "relu" if isinstance(layer, keras.layers.ReLU) else "")
+        if isinstance(layer, keras.layers.Softmax):
+            activation = "softmax"
+        regularization = (f"dropout {config['rate']}" if isinstance(layer, keras.layers.Dropout) else
+                          "batch norm" if isinstance(layer, keras.layers.BatchNormalization) else "")
+        try:
+            shape = str(tuple(layer.output.shape))
+        except (AttributeError, ValueError):  # a layer used twice (the shared digit reader) has no single output
+            shape = "(shared)"
+        rows.append((f"{prefix}{layer.name} ({type(layer).__name__})", shape, layer.count_params(),
+                     activation if activation not in (None, "linear") else "", regularization))
+    return rows
+
+
+def model_section(name, title, metric_notes):
+    folder = MODELS_DIR / name
+    if not (folder / "model.keras").exists():
+        return f"## {title}\n\nNot trained yet: `python -m train.{name}`.\n"
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    config, metrics = read_json(folder / "config.json"), read_json(folder / "metrics.json")
+    history = plots.read_history(folder / "history.csv")
+    training = config["training"]
+    lines = [f"## {title}", "", f"Architecture ({model.count_params():,} parameters):", "",
+             table(["layer", "output shape", "parameters", "activation", "regularization"], layer_rows(model)), "",
+             "Training: " + ", ".join(f"`{k}={v}`" for k, v in training.items()) + ".",
+             f"{len(history['loss'])} epochs, {metrics['validation'].get('train_seconds_this_run', '?')} s on "
+             f"{config['environment']['machine']} (TensorFlow {config['environment']['tensorflow']}).", ""]
+    for section in ("validation", "test"):
+        if section in metrics:
+            rows = [(k, pct(v) if isinstance(v, float) and v <= 1 else v) for k, v in metrics[section].items()
+                    if not isinstance(v, (list, dict))]
+            lines += [f"**{section.capitalize()}**" + (f" ({metric_notes[section]})" if section in metric_notes else "") + ":",
+                      "", table(["metric", "value"], rows), ""]
+    for png in sorted(folder.glob("*.png")):
+        lines.append(f"![{name} {png.stem}](models/{name}/{png.name})")
+    return "\n".join(lines) + "\n"
+
+
+def sweep_section(name, metric):
+    path = EXPERIMENTS / f"{name}.json"
+    if not path.exists():
+        return f"Sweep not run yet: `python -m train.sweep {name}`.\n"
+    results = read_json(path)
+    rows = [(variant, f"`{r['flags']}`" if r["flags"] else "(defaults)", pct(r[metric]), r.get("parameters", ""),
+             r.get("train_seconds_this_run", "")) for variant, r in results.items()]
+    best = max(results, key=lambda v: results[v][metric])
+    text = [f"Sweep (`python -m train.sweep {name}`), one change at a time from the defaults, same short budget:", "",
+            table(["variant", "flags", metric.replace("_", " "), "parameters", "seconds"], rows), "",
+            f"Best on this budget: **{best}** ({pct(results[best][metric])}).",
+            f"![{name} sweep](experiments/{name}.png)", ""]
+    return "\n".join(text)
+
+
+def results_table():
+    rows = []
+    for name, metric, label in (("reader", "number_accuracy", "number exact match, 10,000 test strips"),
+                                ("reader", "digit_accuracy", "digit accuracy, test strips"),
+                                ("adder", "all_pairs_accuracy", "exact sum, all 65,536 pairs"),
+                                ("adder", "held_out_accuracy", "exact sum, pairs never trained on"),
+                                ("end2end", "sum_accuracy", "sum exact match, 10,000 test pairs"),
+                                ("end2end", "pipeline_sum_accuracy", "reader + adder pipeline, same pairs"),
+                                ("end2end-sum-only", "sum_accuracy", "sum-only supervision, same pairs")):
+        path = MODELS_DIR / name / "metrics.json"
+        value = read_json(path).get("test", {}).get(metric) if path.exists() else None
+        rows.append((name, label, pct(value) if value is not None else "not measured yet"))
+    return table(["model", "measure", "ours"], rows) + "\n\nPublished anchors (other data budgets):\n\n" + \
+        table(["anchor", "measure", "published"], ANCHORS)
+
+
+def main():
+    sections = [
+        "# mnistadd report", "",
+        "Rebuilt by `python -m train.report` from the saved runs. Test figures come from "
+        "`python -m mnistadd.evaluate <model>`; everything else from validation data (held-out training digits) "
+        "or held-out pairs.", "",
+        "## Results", "", results_table(), "",
+        model_section("reader", "Reader (task 1)", {"test": "MNIST test digits, course spacing"}),
+        sweep_section("reader", "val_number_accuracy"),
+        model_section("adder", "Adder (task 2)", {"test": "every pair 0..255 + 0..255"}),
+        sweep_section("adder", "held_out_accuracy"),
+        model_section("end2end", "End-to-end (bonus), auxiliary supervision", {"test": "10,000 test pairs"}),
+        model_section("end2end-sum-only", "End-to-end, sum-only supervision", {"test": "10,000 test pairs"}),
+    ]
+    (ROOT / "REPORT.md").write_text("\n".join(sections))
+    readme = (ROOT / "README.md").read_text()
+    block = ("<!-- results:start -->\n## Results\n\nMeasured by `python -m mnistadd.evaluate <model>`; "
+             "the full report with architectures, experiments and plots is [REPORT.md](REPORT.md).\n\n"
+             + results_table() + "\n<!-- results:end -->")
+    (ROOT / "README.md").write_text(re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, readme, flags=re.S))
+    print("wrote REPORT.md and README.md's results")
+
+
+if __name__ == "__main__":
+    main()

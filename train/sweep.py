@@ -1,0 +1,78 @@
+"""Hyperparameter sweeps: short runs that change one setting at a time from the default model, plus
+each task's baseline, on the same data and budget. Results (validation and held-out only, never the
+test split) go to experiments/<model>.json and a bar plot; the shipped models' settings are chosen
+from these tables.
+
+    python -m train.sweep reader [--mnist-dir DIR]
+    python -m train.sweep adder
+
+A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from mnistadd import plots
+from mnistadd.training import read_json, write_json
+from train import adder, reader
+
+SWEEPS = {
+    "reader": {
+        "trainer": reader,
+        "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6"],
+        "metric": "val_number_accuracy",
+        "variants": {
+            "cnn (default)": [],
+            "mlp baseline": ["--arch", "mlp"],
+            "cnn filters=32": ["--filters", "32"],
+            "cnn dropout=0": ["--dropout", "0"],
+            "cnn dropout=0.3": ["--dropout", "0.3"],
+            "cnn no batch norm": ["--no-batch-norm"],
+            "cnn cut=mixed": ["--cut", "mixed"],
+        },
+    },
+    "adder": {
+        "trainer": adder,
+        "budget": ["--epochs", "15", "--patience", "15"],
+        "metric": "held_out_accuracy",
+        "variants": {
+            "seq2seq lstm (default)": [],
+            "single lstm baseline": ["--arch", "single"],
+            "seq2seq gru": ["--cell", "gru"],
+            "seq2seq hidden=64": ["--hidden", "64"],
+            "seq2seq not reversed": ["--no-reverse"],
+            "seq2seq train 10% of pairs": ["--train-fraction", "0.1"],
+            "seq2seq train 25% of pairs": ["--train-fraction", "0.25"],
+        },
+    },
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", choices=sorted(SWEEPS))
+    parser.add_argument("--mnist-dir")
+    args = parser.parse_args()
+    sweep = SWEEPS[args.model]
+    out = Path("experiments") / f"{args.model}.json"
+    out.parent.mkdir(exist_ok=True)
+    results = read_json(out) if out.exists() else {}
+    budget = sweep["budget"] + ["--out", "none", "--work-dir", f"runs/sweep-{args.model}"]
+    if args.mnist_dir and args.model == "reader":
+        budget += ["--mnist-dir", args.mnist_dir]
+    for name, flags in sweep["variants"].items():
+        if name in results:
+            continue
+        _, metrics, work_dir = sweep["trainer"].train(sweep["trainer"].parse_args(budget + flags))
+        history = plots.read_history(work_dir / "history.csv")
+        results[name] = {"flags": " ".join(flags), **metrics, "history": history}
+        write_json(out, results)
+        print(name, metrics, file=sys.stderr)
+    plots.plot_bars(list(results), [r[sweep["metric"]] for r in results.values()], out.with_suffix(".png"),
+                    f"{args.model.capitalize()} variants: {sweep['metric'].replace('_', ' ')}, same short budget",
+                    "variant", sweep["metric"].replace("_", " "))
+
+
+if __name__ == "__main__":
+    main()
