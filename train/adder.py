@@ -17,8 +17,7 @@ import numpy as np
 from mnistadd import plots
 from mnistadd.adder import (all_pairs, build_adder, build_single_rnn_adder, decode_sums, encode_queries,
                             encode_sums, pair_split, sequence_accuracy)
-from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, save_model_folder,
-                               training_callbacks)
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
 
 def parse_args(argv=None):
@@ -94,15 +93,9 @@ def main(argv=None):
         "input": {"shape": [7], "dtype": "int32", "tokens": "the query 'a+b' padded to 7 characters "
                   "(reversed if architecture.reverse), vocabulary '0123456789+ '"},
         "output": "sum digit probabilities (3, 10): hundreds, tens, units",
-        "training": {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")},
-        "environment": environment(),
     }
-    out = save_model_folder(args.out, model, config, {"validation": metrics}, work_dir / "history.csv", [
+    finish_training(args, model, config, metrics, work_dir, [
         ("history.png", lambda p: plots.plot_history(history, ["loss", "sequence_accuracy"], p, "Adder"))])
-    print(f"wrote {out}")
-    if args.push_to_hub:
-        from mnistadd.hub import push
-        push(out, args.push_to_hub, private=args.private)
 
 
 if __name__ == "__main__":

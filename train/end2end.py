@@ -20,8 +20,7 @@ from mnistadd import plots
 from mnistadd.data import StripRenderer
 from mnistadd.end2end import build_end2end
 from mnistadd.reader import NUMBER_CLASSES
-from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, save_model_folder,
-                               training_callbacks)
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
 
 def parse_args(argv=None):
@@ -113,15 +112,9 @@ def main(argv=None):
                                           "dropout": args.dropout}, "combine": "exact sum distribution"},
         "input": {"image_a": [28, 84], "image_b": [28, 84], "pixels": "raw 0-255, ink high, background 0"},
         "output": "sum probabilities (511,) for sums 0..510",
-        "training": {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")},
-        "environment": environment(),
     }
-    out = save_model_folder(args.out, model, config, {"validation": metrics}, work_dir / "history.csv", [
+    finish_training(args, model, config, metrics, work_dir, [
         ("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, f"End-to-end ({args.supervision})"))])
-    print(f"wrote {out}")
-    if args.push_to_hub:
-        from mnistadd.hub import push
-        push(out, args.push_to_hub, private=args.private)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ reader` measures on them afterwards).
 
 import argparse
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -21,8 +20,7 @@ import tensorflow as tf
 from mnistadd import plots
 from mnistadd.data import StripRenderer
 from mnistadd.reader import NUMBER_CLASSES, build_mlp_reader, build_reader, number_accuracy, read_numbers
-from mnistadd.training import (cosine_schedule, environment, prepare_work_dir, save_model_folder,
-                               training_callbacks)
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
 
 def parse_args(argv=None):
@@ -137,15 +135,9 @@ def main(argv=None):
         "architecture": architecture_config(args),
         "input": {"shape": [28, 84], "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
         "output": "position probabilities (3, 11): hundreds, tens, units; class 10 = blank",
-        "training": {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")},
-        "environment": environment(),
     }
-    out = save_model_folder(args.out, model, config, {"validation": val_metrics}, work_dir / "history.csv",
-                            model_plots(model, work_dir / "history.csv", val_image))
-    print(f"wrote {out}")
-    if args.push_to_hub:
-        from mnistadd.hub import push
-        push(out, args.push_to_hub, private=args.private)
+    finish_training(args, model, config, val_metrics, work_dir,
+                    model_plots(model, work_dir / "history.csv", val_image))
 
 
 if __name__ == "__main__":
