@@ -98,9 +98,8 @@ PREDICTORS = {"reader": Reader, "adder": Adder, "end2end": EndToEnd}
 
 
 def model_folder(name, repo_id=None, revision=None, models_dir=None):
-    """The folder holding model `name`: downloaded from `repo_id` (cached), else a local one."""
-    if name not in PREDICTORS:
-        raise ValueError(f"unknown model {name!r}; expected one of {sorted(PREDICTORS)}")
+    """The folder holding model `name` (a folder of `models/`, such as "reader" or "end2end-sum-only"):
+    downloaded from `repo_id` (cached) when given, else the local one."""
     if repo_id:
         from mnistadd.hub import download
 
@@ -116,7 +115,12 @@ def model_folder(name, repo_id=None, revision=None, models_dir=None):
 
 
 def load(name, repo_id=None, revision=None, models_dir=None):
-    """A predictor for model `name` ("reader", "adder" or "end2end")."""
+    """A predictor for model `name` ("reader", "adder", "end2end", or another folder of `models/`);
+    its config.json says which kind of model it is."""
     folder = model_folder(name, repo_id, revision, models_dir)
+    config = read_json(folder / "config.json")
+    kind = config.get("model", name)
+    if kind not in PREDICTORS:
+        raise ValueError(f"{folder}: unknown model kind {kind!r}; expected one of {sorted(PREDICTORS)}")
     model = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
-    return PREDICTORS[name](model, read_json(folder / "config.json"))
+    return PREDICTORS[kind](model, config)

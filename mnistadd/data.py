@@ -38,14 +38,6 @@ CLEAN_MARGIN = 2
 INK_THRESHOLD = 0.2 * 255
 
 
-def digits_of(numbers):
-    """Right-aligned digits (N, 3) and lengths (N,) of integers 0..999; slots left of the number are -1."""
-    numbers = np.asarray(numbers)
-    lengths = 1 + (numbers >= 10) + (numbers >= 100)
-    digits = np.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=-1)
-    return np.where(np.arange(MAX_DIGITS) >= MAX_DIGITS - lengths[..., None], digits, -1), lengths
-
-
 def split_digits(split, mnist_dir=None):
     """MNIST images and labels of one split: "train" and "val" partition the training digits (the last
     10 % are validation), "train+val" is all of them, "test" is the MNIST test set."""
@@ -152,7 +144,6 @@ class StripRenderer:
     def render(self, numbers, seed):
         """(N,) ints 0..255 and a stateless seed (2,) -> (N, 28, 84) float32 pixels 0..255."""
         glyphs, start, width, _ = self._windows(tf.cast(numbers, tf.int32), seed)
-        n = tf.shape(numbers)[0]
         # Lay the windows side by side, centered, by gathering each strip column from its glyph.
         total = tf.reduce_sum(width, axis=1, keepdims=True)
         offset = (WIDTH - total) // 2 + tf.cumsum(width, axis=1, exclusive=True)  # (N, 3)

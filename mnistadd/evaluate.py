@@ -3,6 +3,7 @@
     python -m mnistadd.evaluate reader    # 10,000 strips from test_generator (MNIST test digits)
     python -m mnistadd.evaluate adder     # all 256 x 256 = 65,536 additions
     python -m mnistadd.evaluate end2end   # 10,000 pairs from test_generator, next to reader + adder
+    python -m mnistadd.evaluate end2end-sum-only   # any model folder; its config.json says its kind
 
 Each writes the "test" section of models/<name>/metrics.json (atomically), its plots, and regenerates
 the model card. Test images come from a fixed seed, so the figures are reproducible.
@@ -10,13 +11,14 @@ the model card. Test images come from a fixed seed, so the figures are reproduci
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
 import data_generator
 from mnistadd import plots
 from mnistadd.adder import all_pairs, pair_split
-from mnistadd.api import MODELS_DIR, load
+from mnistadd.api import MODELS_DIR, Reader, load
 from mnistadd.reader import BLANK, NUMBER_CLASSES
 from mnistadd.training import read_json, write_json
 
@@ -30,11 +32,11 @@ def test_pairs(n_pairs, mnist_dir=None, cut="course"):
 
 
 def evaluate_reader(folder, mnist_dir=None, n_images=10000):
-    reader = load("reader", models_dir=folder.parent)
+    reader = load(folder.name, models_dir=folder.parent)
     x, numbers = test_pairs(n_images // 2, mnist_dir)
     images, numbers = x.reshape(-1, 28, 84), numbers.reshape(-1)
     started = time.perf_counter()
-    read, _, _ = reader.read(images)
+    read, _, position_probs = reader.read(images)
     seconds = time.perf_counter() - started
     true_classes, read_classes = NUMBER_CLASSES[numbers], NUMBER_CLASSES[read]
     present = true_classes != BLANK
@@ -43,6 +45,8 @@ def evaluate_reader(folder, mnist_dir=None, n_images=10000):
     clean_read = reader.predict(x_clean.reshape(-1, 28, 84))
     metrics = {
         "number_accuracy": float(np.mean(read == numbers)),
+        # the same model decoded position by position, without the valid-number constraint
+        "number_accuracy_per_position_argmax": float(np.mean((position_probs.argmax(-1) == true_classes).all(axis=1))),
         "digit_accuracy": float(np.mean(read_classes[present] == true_classes[present])),
         **{f"number_accuracy_{k}_digits": float(np.mean(read[lengths == k] == numbers[lengths == k])) for k in (1, 2, 3)},
         "number_accuracy_clean_cut": float(np.mean(clean_read == numbers_clean.reshape(-1))),
@@ -61,7 +65,7 @@ def evaluate_reader(folder, mnist_dir=None, n_images=10000):
 
 
 def evaluate_adder(folder):
-    adder = load("adder", models_dir=folder.parent)
+    adder = load(folder.name, models_dir=folder.parent)
     a, b = all_pairs()
     predicted = adder.predict(a, b)
     right = predicted == a + b
@@ -79,22 +83,20 @@ def evaluate_adder(folder):
 
 
 def evaluate_end2end(folder, mnist_dir=None, n_pairs=10000):
-    end2end = load("end2end", models_dir=folder.parent)
+    end2end = load(folder.name, models_dir=folder.parent)
     x, numbers = test_pairs(n_pairs, mnist_dir)
     sums = numbers.sum(axis=1)
     predicted = end2end.predict(x[:, 0], x[:, 1])
     # The numbers the model's own digit reader reads, to count sums right despite a misread number.
-    digit_reader = load("reader", models_dir=folder.parent)
-    digit_reader.model = end2end.model.get_layer("digit_reader")
+    digit_reader = Reader(end2end.model.get_layer("digit_reader"), end2end.config)
     inner = np.stack([digit_reader.predict(x[:, i]) for i in (0, 1)], axis=1)
     metrics = {
         "sum_accuracy": float(np.mean(predicted == sums)),
         "lucky_fraction": float(np.mean((predicted == sums) & (inner != numbers).any(axis=1))),
         "pairs": int(n_pairs),
     }
-    pipeline_folder = MODELS_DIR if folder.parent == MODELS_DIR else folder.parent
     try:
-        reader, adder = load("reader", models_dir=pipeline_folder), load("adder", models_dir=pipeline_folder)
+        reader, adder = load("reader", models_dir=folder.parent), load("adder", models_dir=folder.parent)
     except FileNotFoundError as e:
         print(f"pipeline comparison skipped: {e}")
     else:
@@ -112,20 +114,20 @@ def evaluate_end2end(folder, mnist_dir=None, n_pairs=10000):
     return metrics
 
 
+EVALUATIONS = {"reader": evaluate_reader, "adder": evaluate_adder, "end2end": evaluate_end2end}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["reader", "adder", "end2end"])
-    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument("model", help="a folder of --models-dir: reader, adder, end2end, end2end-sum-only, ...")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--mnist-dir")
     args = parser.parse_args(argv)
-    folder = (MODELS_DIR.__class__(args.models_dir) / args.model).resolve()
-    if args.model == "reader":
-        test = evaluate_reader(folder, args.mnist_dir)
-    elif args.model == "adder":
-        test = evaluate_adder(folder)
-    else:
-        test = evaluate_end2end(folder, args.mnist_dir)
+    folder = (args.models_dir / args.model).resolve()
     metrics = read_json(folder / "metrics.json")
+    kind = read_json(folder / "config.json")["model"]
+    evaluation = EVALUATIONS[kind]
+    test = evaluation(folder) if kind == "adder" else evaluation(folder, args.mnist_dir)
     metrics["test"] = test
     write_json(folder / "metrics.json", metrics)
     from mnistadd.hub import write_model_card

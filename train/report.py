@@ -59,10 +59,10 @@ def layer_rows(model, prefix=""):
     return rows
 
 
-def model_section(name, title, metric_notes):
+def model_section(name, title, command, metric_notes):
     folder = MODELS_DIR / name
     if not (folder / "model.keras").exists():
-        return f"## {title}\n\nNot trained yet: `python -m train.{name}`.\n"
+        return f"## {title}\n\nNot trained yet: `{command}`.\n"
     model = keras.saving.load_model(folder / "model.keras", compile=False)
     config, metrics = read_json(folder / "config.json"), read_json(folder / "metrics.json")
     history = plots.read_history(folder / "history.csv")
@@ -88,10 +88,11 @@ def sweep_section(name, metric):
     if not path.exists():
         return f"Sweep not run yet: `python -m train.sweep {name}`.\n"
     results = read_json(path)
-    rows = [(variant, f"`{r['flags']}`" if r["flags"] else "(defaults)", pct(r[metric]), r.get("parameters", ""),
+    rows = [(variant, f"`{r['flags']}`" if r["flags"] else "(base)", pct(r[metric]), r.get("parameters", ""),
              r.get("train_seconds_this_run", "")) for variant, r in results.items()]
     best = max(results, key=lambda v: results[v][metric])
-    text = [f"Sweep (`python -m train.sweep {name}`), one change at a time from the defaults, same short budget:", "",
+    text = [f"Sweep (`python -m train.sweep {name}`; base model and budget in `train/sweep.py`), one change at a time, "
+            "same short budget:", "",
             table(["variant", "flags", metric.replace("_", " "), "parameters", "seconds"], rows), "",
             f"Best on this budget: **{best}** ({pct(results[best][metric])}).",
             f"![{name} sweep](experiments/{name}.png)", ""]
@@ -121,12 +122,13 @@ def main():
         "`python -m mnistadd.evaluate <model>`; everything else from validation data (held-out training digits) "
         "or held-out pairs.", "",
         "## Results", "", results_table(), "",
-        model_section("reader", "Reader (task 1)", {"test": "MNIST test digits, course spacing"}),
+        model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
-        model_section("adder", "Adder (task 2)", {"test": "every pair 0..255 + 0..255"}),
+        model_section("adder", "Adder (task 2)", "python -m train.adder", {"test": "every pair 0..255 + 0..255"}),
         sweep_section("adder", "held_out_accuracy"),
-        model_section("end2end", "End-to-end (bonus), auxiliary supervision", {"test": "10,000 test pairs"}),
-        model_section("end2end-sum-only", "End-to-end, sum-only supervision", {"test": "10,000 test pairs"}),
+        model_section("end2end", "End-to-end (bonus), auxiliary supervision", "python -m train.end2end --supervision aux", {"test": "10,000 test pairs"}),
+        model_section("end2end-sum-only", "End-to-end, sum-only supervision",
+                      "python -m train.end2end --supervision sum --out models/end2end-sum-only", {"test": "10,000 test pairs"}),
     ]
     (ROOT / "REPORT.md").write_text("\n".join(sections))
     readme = (ROOT / "README.md").read_text()

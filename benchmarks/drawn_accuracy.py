@@ -1,0 +1,143 @@
+"""The reader's accuracy on numbers given the way a person gives them, read through `to_strip`, next to
+its accuracy on the generator's strips of the same numbers.
+
+    python -m benchmarks.drawn_accuracy [--numbers 2000] [--models-dir models] [--mnist-dir DIR]
+                                        [--out models/reader/drawn_accuracy.json | none]
+
+A "drawn" image is made from a generator strip of MNIST test digits ("clean" cut, so each digit is whole
+and digits are at least 4 px apart), redrawn as a person would give it:
+
+- digits spaced unevenly (each gap 4-40 px at strip scale) and off a common baseline (+-2 px);
+- enlarged 3-8x onto a 200x600 canvas at a random place, so margins and scale vary;
+- a pen 0.6-2x as thick as MNIST's (eroded or dilated after enlarging);
+- dark ink on light paper or light on dark, half and half, at random ink and paper levels;
+- a slight blur (radius 0-1.5 px) and sensor noise (sigma 3 gray levels).
+
+Reported accuracies (the most likely valid number equals the true one):
+
+- `course_strips`, `clean_strips`: the generator's strips themselves ("course" is the test setting;
+  "clean" uses the same digits and warps as the drawings);
+- `drawn_to_strip`: the drawings through `mnistadd.preprocess.to_strip`, as the Space reads them;
+- `drawn_naive_resize`: the drawings simply resized to 28x84 with the ink made high, without to_strip;
+- `drawn_centered_by_box`, `drawn_centered_by_mass`: to_strip's output shifted so that both axes are
+  centered by the ink's bounding box, or both by its center of mass (to_strip centers columns by box
+  and rows by mass, as the training strips are): which placement reads best.
+"""
+
+import argparse
+import json
+import time
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from mnistadd.api import load, model_folder
+from mnistadd.data import StripRenderer
+from mnistadd.preprocess import HEIGHT, WIDTH, to_strip
+from mnistadd.training import write_json
+
+CANVAS = (200, 600)  # height, width: a sketchpad-sized picture
+MIN_DIGIT_GAP = 4  # px at strip scale: the clean cut leaves 2 px on each side of a digit
+
+
+def digit_pieces(strip):
+    """The strip's digits as column slices of its ink (split at gaps of MIN_DIGIT_GAP or more)."""
+    ink_columns = np.flatnonzero(strip.max(axis=0) > 0)
+    breaks = np.flatnonzero(np.diff(ink_columns) > MIN_DIGIT_GAP) + 1
+    return [strip[:, run[0]:run[-1] + 1] for run in np.split(ink_columns, breaks)]
+
+
+def draw_like_a_person(strip, rng):
+    """A generator strip (ink high, 0-255) -> a uint8 CANVAS-sized grayscale picture of the same number."""
+    pieces = digit_pieces(strip)
+    gaps = rng.integers(4, 41, len(pieces) - 1)
+    shifts = rng.integers(-2, 3, len(pieces))
+    width = sum(piece.shape[1] for piece in pieces) + gaps.sum()
+    row = np.zeros((HEIGHT + 4, width), np.float32)
+    left = 0
+    for piece, gap, shift in zip(pieces, np.append(gaps, 0), shifts):
+        row[2 + shift:2 + shift + HEIGHT, left:left + piece.shape[1]] = piece
+        left += piece.shape[1] + gap
+
+    fits = min(0.95 * CANVAS[0] / row.shape[0], 0.95 * CANVAS[1] / row.shape[1])
+    scale = rng.uniform(min(3.0, fits), min(8.0, fits))
+    size = (round(row.shape[1] * scale), round(row.shape[0] * scale))
+    ink = Image.fromarray(row).resize(size, Image.BILINEAR)
+    pen = round(rng.uniform(-0.4, 1.0) * 2.7 * scale / 2)  # px added to (or taken from) each side of a stroke
+    if pen:
+        ink = ink.filter((ImageFilter.MaxFilter if pen > 0 else ImageFilter.MinFilter)(2 * abs(pen) + 1))
+
+    canvas = np.zeros(CANVAS, np.float32)
+    top, left = rng.integers(0, CANVAS[0] - size[1] + 1), rng.integers(0, CANVAS[1] - size[0] + 1)
+    canvas[top:top + size[1], left:left + size[0]] = np.asarray(ink) / 255
+    paper, pen_level = rng.uniform(190, 255), rng.uniform(0, 70)
+    if rng.random() < 0.5:
+        paper, pen_level = 255 - paper, 255 - pen_level  # light ink on dark
+    picture = Image.fromarray(paper + (pen_level - paper) * canvas).filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
+    return np.clip(np.asarray(picture) + rng.normal(0, 3, CANVAS), 0, 255).astype(np.uint8)
+
+
+def naive_strip(picture):
+    """The drawing squeezed to 28x84 with the ink made high: what the reader would get without to_strip."""
+    gray = np.asarray(Image.fromarray(picture).resize((WIDTH, HEIGHT), Image.BILINEAR), np.float32)
+    return 255 - gray if np.median(gray) > 127 else gray
+
+
+def recentered(strip, by):
+    """`strip` shifted so its ink is centered on both axes by bounding box ("box") or center of mass ("mass")."""
+    ys, xs = np.nonzero(strip)
+    if by == "box":
+        center_y, center_x = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
+    else:
+        weights = strip[ys, xs]
+        center_y, center_x = ys @ weights / weights.sum(), xs @ weights / weights.sum()
+    dy = int(np.clip(round((HEIGHT - 1) / 2 - center_y), -ys.min(), HEIGHT - 1 - ys.max()))
+    dx = int(np.clip(round((WIDTH - 1) / 2 - center_x), -xs.min(), WIDTH - 1 - xs.max()))
+    return np.roll(strip, (dy, dx), axis=(0, 1))  # the clip keeps the ink from wrapping around
+
+
+def accuracy(reader, strips, numbers):
+    return round(float(np.mean(reader.predict(np.stack(strips)) == numbers)), 4)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--numbers", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models-dir", help="folder holding reader/ (default: models/ or $MNISTADD_MODELS_DIR)")
+    parser.add_argument("--mnist-dir")
+    parser.add_argument("--out", default=None, help='JSON file (default: <models-dir>/reader/drawn_accuracy.json; "none": print only)')
+    args = parser.parse_args()
+
+    reader = load("reader", models_dir=args.models_dir)
+    rng = np.random.default_rng(args.seed)
+    numbers = rng.integers(0, 256, args.numbers)
+    seed = np.array([args.seed, 1])
+    course = StripRenderer.from_split("test", args.mnist_dir).render(numbers, seed).numpy()
+    clean = StripRenderer.from_split("test", args.mnist_dir, cut="clean").render(numbers, seed).numpy()
+    pictures = [draw_like_a_person(strip, rng) for strip in clean]
+    started = time.perf_counter()
+    drawn = [to_strip(picture) for picture in pictures]
+    to_strip_ms = (time.perf_counter() - started) / len(pictures) * 1000
+
+    report = {
+        "numbers": args.numbers,
+        "seed": args.seed,
+        "canvas": list(CANVAS),
+        "accuracy": {
+            "course_strips": accuracy(reader, course, numbers),
+            "clean_strips": accuracy(reader, clean, numbers),
+            "drawn_to_strip": accuracy(reader, drawn, numbers),
+            "drawn_naive_resize": accuracy(reader, [naive_strip(p) for p in pictures], numbers),
+            "drawn_centered_by_box": accuracy(reader, [recentered(s, "box") for s in drawn], numbers),
+            "drawn_centered_by_mass": accuracy(reader, [recentered(s, "mass") for s in drawn], numbers),
+        },
+        "to_strip_ms_per_image": round(to_strip_ms, 2),
+    }
+    print(json.dumps(report, indent=1))
+    if args.out != "none":
+        write_json(args.out or model_folder("reader", models_dir=args.models_dir) / "drawn_accuracy.json", report)
+
+
+if __name__ == "__main__":
+    main()
