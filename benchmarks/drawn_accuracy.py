@@ -73,8 +73,9 @@ def draw_like_a_person(strip, rng):
     paper, pen_level = rng.uniform(190, 255), rng.uniform(0, 70)
     if rng.random() < 0.5:
         paper, pen_level = 255 - paper, 255 - pen_level  # light ink on dark
-    picture = Image.fromarray(paper + (pen_level - paper) * canvas).filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
-    return np.clip(np.asarray(picture) + rng.normal(0, 3, CANVAS), 0, 255).astype(np.uint8)
+    picture = Image.fromarray((paper + (pen_level - paper) * canvas).astype(np.uint8))
+    picture = np.asarray(picture.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5))), np.float32)
+    return np.clip(picture + rng.normal(0, 3, CANVAS), 0, 255).astype(np.uint8)
 
 
 def naive_strip(picture):
@@ -113,8 +114,8 @@ def main():
     rng = np.random.default_rng(args.seed)
     numbers = rng.integers(0, 256, args.numbers)
     seed = np.array([args.seed, 1])
-    course = StripRenderer.from_split("test", args.mnist_dir).render(numbers, seed).numpy()
-    clean = StripRenderer.from_split("test", args.mnist_dir, cut="clean").render(numbers, seed).numpy()
+    renderers = {cut: StripRenderer.from_split("test", args.mnist_dir, cut=cut) for cut in ("course", "clean")}
+    course, clean = (renderers[cut].render(numbers, seed).numpy() for cut in ("course", "clean"))
     pictures = [draw_like_a_person(strip, rng) for strip in clean]
     started = time.perf_counter()
     drawn = [to_strip(picture) for picture in pictures]

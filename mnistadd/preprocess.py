@@ -57,7 +57,7 @@ def to_strip(image):
     work_scale = min(1.0, WORK_SCALE * scale)  # shrink big images first, never enlarge them here
     work = _thicken(_resize(ink, width * work_scale, height * work_scale), scale / work_scale)
     ink = _resize(work, work.shape[1] * scale / work_scale, work.shape[0] * scale / work_scale)
-    return _place(ink * (255 / ink.max()))  # shrinking dims thin strokes: the strongest ink is 255 again
+    return _place(np.clip(ink * (255 / ink.max()), 0, 255))  # shrinking dims thin strokes: restretch
 
 
 def _grayscale(image):

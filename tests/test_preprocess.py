@@ -51,6 +51,17 @@ def test_mnist_like_strip_passes_through_unchanged(strip):
     assert correlation(out, strip) > 0.95
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_any_drawing_gives_valid_model_input(strip, seed):
+    """Whatever the scale and place, the strip is what the reader accepts: (28, 84) float32 in 0..255."""
+    rng = np.random.default_rng(seed)
+    scale = int(rng.integers(2, 9))
+    size = (28 * scale + int(rng.integers(0, 300)), 84 * scale + int(rng.integers(0, 300)))
+    out = to_strip(on_canvas(strip, scale, size, (int(rng.integers(0, size[0] - 28 * scale + 1)), 0)))
+    assert out.shape == (28, 84) and out.dtype == np.float32
+    assert out.min() >= 0 and 254.9 <= out.max() <= 255  # the strongest ink is full white, as in MNIST
+
+
 def test_polarity_either_way_gives_the_same_strip(strip):
     dark_on_light = to_strip(on_canvas(strip, dark_ink=True))
     light_on_dark = to_strip(on_canvas(strip, dark_ink=False))
