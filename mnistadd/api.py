@@ -9,19 +9,17 @@ predictor with a numpy interface.
 Models load with Keras safe mode: a model file that carries Python code is refused.
 """
 
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from mnistadd import MODELS_DIR, REQUIRED_FILES
 from mnistadd import adder as adder_model
 from mnistadd import end2end as end2end_model  # noqa: F401  registers the end-to-end model's layers
 from mnistadd.reader import read_numbers
 from mnistadd.training import read_json
 
-MODELS_DIR = Path(os.environ.get("MNISTADD_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
-REQUIRED_FILES = ("model.keras", "config.json")
 
 
 def _check_images(images, name="images"):
@@ -47,6 +45,15 @@ def check_numbers(values, name, low=0, high=255):
     return np.atleast_1d(array).astype(np.int64)
 
 
+def _infer(model, inputs, batch_size=512):
+    """The model's outputs as numpy. One small batch runs as a single call: `predict`'s per-call
+    set-up costs more than the model itself for the handful of images a demo request brings."""
+    n = len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+    if n <= batch_size:
+        return keras.ops.convert_to_numpy(model(inputs, training=False))
+    return model.predict(inputs, batch_size=batch_size, verbose=0)
+
+
 class Reader:
     """Reads the number in each 28x84 strip."""
 
@@ -55,7 +62,7 @@ class Reader:
 
     def read(self, images):
         """(numbers (N,), confidences (N,), position probabilities (N, 3, 11)) for raw strips."""
-        probs = self.model.predict(_check_images(images), batch_size=512, verbose=0)
+        probs = _infer(self.model, _check_images(images))
         numbers, confidence = read_numbers(probs)
         return numbers, confidence, probs
 
@@ -75,7 +82,7 @@ class Adder:
         if a.shape != b.shape:
             raise ValueError(f"a and b must have the same length, got {a.shape} and {b.shape}")
         tokens = adder_model.encode_queries(a, b, reverse=self.reverse)
-        return adder_model.decode_sums(self.model.predict(tokens, batch_size=4096, verbose=0))
+        return adder_model.decode_sums(_infer(self.model, tokens, batch_size=4096))
 
 
 class EndToEnd:
@@ -88,7 +95,7 @@ class EndToEnd:
         a, b = _check_images(images_a, "images_a"), _check_images(images_b, "images_b")
         if len(a) != len(b):
             raise ValueError(f"images_a and images_b must hold as many strips, got {len(a)} and {len(b)}")
-        return self.model.predict({"image_a": a, "image_b": b}, batch_size=512, verbose=0)
+        return _infer(self.model, {"image_a": a, "image_b": b})
 
     def predict(self, images_a, images_b):
         return self.sum_probabilities(images_a, images_b).argmax(axis=1)

@@ -55,13 +55,12 @@ from huggingface_hub import (CommitOperationAdd, EvalResult, HfApi, ModelCard, M
 from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError, OfflineModeIsEnabled,
                                     RepositoryNotFoundError, RevisionNotFoundError)
 
+from mnistadd import MODELS_DIR, REQUIRED_FILES
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
 SPACE_DIR = ROOT / "space"
-# As in mnistadd.api, which this module does not import: it would pull TensorFlow into the CLI.
-MODELS_DIR = Path(os.environ.get("MNISTADD_MODELS_DIR", ROOT / "models"))
 MODELS = ("reader", "adder", "end2end")
-REQUIRED_FILES = ("model.keras", "config.json")
 SPACE_CONFIG_FILE = "space_config.json"
 # What a Space needs of a bundled model folder: the model, what its predictor reads, and the card.
 BUNDLED_MODEL_FILES = ("model.keras", "config.json", "metrics.json", "README.md", "*.png")

@@ -104,11 +104,10 @@ def _flatten_alpha(gray, alpha):
 
 def _ink(gray):
     """Gray levels -> ink 0-255: distance from the background (the border's median color) towards the
-    ink's side (the farther extreme), stretched so the strongest ink is 255, with faint noise set to 0."""
+    ink's side (whichever extreme is farther), stretched so the strongest ink is 255, with faint noise set to 0."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = np.median(border)
-    darkest, brightest = np.percentile(gray, [0.1, 99.9])
-    ink = gray - background if brightest - background > background - darkest else background - gray
+    ink = gray - background if gray.max() - background > background - gray.min() else background - gray
     peak = ink.max()
     if peak < BLANK_CONTRAST:
         raise ValueError(BLANK_MESSAGE)
@@ -137,8 +136,10 @@ def _thicken(ink, scale):
     mask = np.pad(ink > ink.max() / 2, 1)
     inner = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
     stroke = 2 * np.count_nonzero(mask) / np.count_nonzero(mask[1:-1, 1:-1] & ~inner)
+    if stroke * scale >= MIN_STROKE:
+        return ink
     size = 2 * round((TARGET_STROKE / scale - stroke) / 2) + 1  # odd; the stroke grows by size - 1
-    if stroke * scale >= MIN_STROKE or size <= 1:
+    if size == 1:
         return ink
     padded = np.pad(ink, ((0, 0), (size // 2, size // 2)))
     return np.asarray(Image.fromarray(padded).filter(ImageFilter.MaxFilter(size)))
@@ -155,7 +156,7 @@ def _place(ink):
     """Pastes the scaled ink into a 28x84 strip: bounding box centered left to right, center of mass
     on CENTER_ROW (kept inside the strip)."""
     height, width = ink.shape
-    center_of_mass = (ink.sum(axis=1) @ np.arange(height)) / max(ink.sum(), 1e-6)
+    center_of_mass = ink.sum(axis=1) @ np.arange(height) / ink.sum()
     top = int(np.clip(round(CENTER_ROW - center_of_mass), 0, HEIGHT - height))
     left = (WIDTH - width) // 2
     strip = np.zeros((HEIGHT, WIDTH), np.float32)

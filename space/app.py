@@ -37,8 +37,8 @@ try:
 except ImportError:  # run from a checkout: the package sits in the repository root, next to space/
     sys.path.insert(0, str(HERE.parent))
 
-from mnistadd import api  # noqa: E402
-from mnistadd.preprocess import to_strip  # noqa: E402
+from mnistadd import api
+from mnistadd.preprocess import to_strip
 
 CONCURRENCY = 4  # requests computed at once; TensorFlow spreads each over the CPU cores already
 MAX_UPLOAD = "5mb"  # a phone photo fits; the strip the models read is 28x84 anyway
@@ -195,7 +195,7 @@ class Space:
                         f"| {mark(pipeline == sum(truth))} |")
         return end_to_end, a, b, pipeline, "\n".join(rows), enlarged(strips[0]), enlarged(strips[1])
 
-    def sum(self, image_a, image_b):
+    def sum_images(self, image_a, image_b):
         self.models.require("end2end", "reader", "adder")
         return self.sums(np.stack([user_strip(image_a, "The first image"), user_strip(image_b, "The second image")]))
 
@@ -216,12 +216,13 @@ def metrics_markdown(folder):
 
 
 def flat_items(data, prefix=""):
-    """(dotted key, value) pairs of nested JSON; long lists are summarized by their length."""
+    """(dotted key, value) pairs of nested JSON; lists other than a few numbers or words are summarized
+    by their length."""
     for key, value in data.items():
         if isinstance(value, dict):
             yield from flat_items(value, f"{prefix}{key}.")
-        elif isinstance(value, list) and len(value) > 10:
-            yield f"{prefix}{key}", f"({len(value)} values)"
+        elif isinstance(value, list) and (len(value) > 10 or any(isinstance(v, (dict, list)) for v in value)):
+            yield f"{prefix}{key}", f"({len(value)} entries)"
         else:
             yield f"{prefix}{key}", f"{value:.4g}" if isinstance(value, float) else value
 
@@ -246,7 +247,7 @@ def build_demo(models):
 
         with gr.Tab("Read a number"):
             models.notice("reader")
-            image = sketchpad("Draw a number 0-255, or upload a picture of one")
+            image = sketchpad("Draw a number 0-255 (pick the brush on the left), or upload a picture of one")
             with gr.Row():
                 read_button = gr.Button("Read", variant="primary")
                 example_button = gr.Button("Random example")
@@ -289,7 +290,7 @@ def build_demo(models):
             with gr.Row():
                 seen_a, seen_b = model_view("First strip the models saw"), model_view("Second strip the models saw")
             outputs = [end_to_end_sum, read_a, read_b, pipeline_sum, sum_summary, seen_a, seen_b]
-            sum_button.click(space.sum, [image_a, image_b], outputs, api_name="sum")
+            sum_button.click(space.sum_images, [image_a, image_b], outputs, api_name="sum")
             pair_button.click(space.random_pair, None, [*true_numbers, *outputs], api_name="random_pair")
 
         with gr.Tab("About"):
@@ -304,7 +305,8 @@ def build_demo(models):
                     # Opened here, not served from the folder: only the app's own files are served.
                     plots = [(Image.open(path), path.stem) for path in sorted(models.folders[name].glob("*.png"))]
                     if plots:
-                        gr.Gallery(plots, label=f"{name} plots", columns=3, height=320, object_fit="contain")
+                        gr.Gallery(plots, label=f"{name} plots", columns=3, fit_columns=False, height="auto",
+                                   object_fit="contain")
                 else:
                     gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)

@@ -119,6 +119,14 @@ def test_thin_pen_is_thickened():
     assert ((out > 127).sum(axis=1)[6:22] >= 2).all()
 
 
+def test_tiny_number_on_a_huge_canvas_is_found():
+    """Ink covering 0.01 % of a photo still decides the polarity and fills the strip's height."""
+    canvas = np.full((1500, 2000), 230, np.uint8)
+    canvas[700:800, 1000:1003] = 20
+    out = to_strip(canvas)
+    assert np.flatnonzero(out.max(axis=1) > 127).size >= 19
+
+
 @pytest.mark.parametrize("image", [
     np.full((200, 600), 255, np.uint8),  # empty white canvas
     np.zeros((200, 600, 4), np.uint8),  # empty transparent sketchpad

@@ -99,6 +99,28 @@ def sweep_section(name, metric):
     return "\n".join(text)
 
 
+def generator_section():
+    """The data generator's speed and spacing, from the benchmarks' JSON files."""
+    lines = ["## Data generator", ""]
+    speed_path, spacing_path = EXPERIMENTS / "generator_speed.json", EXPERIMENTS / "spacing.json"
+    if speed_path.exists():
+        speed = read_json(speed_path)
+        course = speed["course_generator_pairs_per_second"]
+        rows = [(run["batch_size"], f"{run['pairs_per_second']:,}", f"{run['pairs_per_second'] / course:.0f}x")
+                for run in speed["runs"]]
+        lines += [f"`python -m benchmarks.generator_speed` ({speed['environment']['machine']}, one process); the "
+                  f"course's imgaug generator makes about {course} pairs/s on one core of such a machine:", "",
+                  table(["batch size", "pairs/s", "vs the course's"], rows), ""]
+    if spacing_path.exists():
+        spacing = read_json(spacing_path)
+        keys = ["median", "p10", "p90", "min", "max", "cut_fraction"]
+        rows = [(name.replace("_", " "), *[spacing[name][k] for k in keys]) for name in ("course", "ours_course", "ours_clean")]
+        lines += ["`python -m benchmarks.spacing`: digit window widths (px) and the fraction of digits that lose "
+                  "part of their right side; \"course\" is the course's measured distribution:", "",
+                  table(["cut", *keys], rows), ""]
+    return "\n".join(lines)
+
+
 def reader_decisions():
     """The reader's choices, argued from the sweep table."""
     path = EXPERIMENTS / "reader.json"
@@ -125,6 +147,47 @@ def reader_decisions():
         "(`number_accuracy_per_position_argmax`) next to the constrained reading (`number_accuracy`).", ""])
 
 
+def adder_decisions():
+    """The adder's choices, argued from its sweep table."""
+    path = EXPERIMENTS / "adder.json"
+    if not path.exists():
+        return ""
+    results = read_json(path)
+    r = {name: v["held_out_accuracy"] for name, v in results.items()}
+    base = r.get("seq2seq lstm (base)")
+    lines = ["Why the adder looks the way it does (accuracy on pairs never trained on, same short budget):", ""]
+    comparisons = [
+        ("single lstm baseline", "**Encoder-decoder vs one LSTM with a dense head**"),
+        ("seq2seq gru", "**GRU instead of LSTM**"),
+        ("seq2seq hidden=64", "**Hidden size 64 instead of 128**"),
+        ("seq2seq not reversed", "**Query not reversed**"),
+        ("seq2seq train 10% of pairs", "**Training on 10 % of the pairs instead of 50 %**"),
+        ("seq2seq train 25% of pairs", "**Training on 25 % of the pairs instead of 50 %**"),
+    ]
+    for name, label in comparisons:
+        if name in r and base is not None:
+            lines.append(f"- {label}: {pct(r[name])} vs {pct(base)} for the base model "
+                         f"({results[name]['parameters']:,} vs {results['seq2seq lstm (base)']['parameters']:,} parameters).")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def end2end_decisions():
+    """The two supervision regimes side by side, with the reader + adder pipeline on the same pairs."""
+    tests = {name: read_json(MODELS_DIR / name / "metrics.json").get("test", {})
+             for name in ("end2end", "end2end-sum-only") if (MODELS_DIR / name / "metrics.json").exists()}
+    rows = [(name, read_json(MODELS_DIR / name / "config.json")["training"]["supervision"],
+             pct(test["sum_accuracy"]), pct(test["lucky_fraction"])) for name, test in tests.items() if test]
+    pipeline = tests.get("end2end", {})
+    if "pipeline_sum_accuracy" in pipeline:
+        rows.append(("reader + adder", "digits (reader), pairs (adder)", pct(pipeline["pipeline_sum_accuracy"]),
+                     pct(pipeline["pipeline_lucky_fraction"])))
+    if not rows:
+        return ""
+    return "\n".join(["Supervision regimes on the same 10,000 test pairs (lucky: the sum is right although a "
+                      "number was misread):", "", table(["model", "supervision", "sum accuracy", "lucky"], rows), ""])
+
+
 def results_table():
     rows = []
     for name, metric, label in (("reader", "number_accuracy", "number exact match, 10,000 test strips"),
@@ -148,11 +211,14 @@ def main():
         "`python -m mnistadd.evaluate <model>`; everything else from validation data (held-out training digits) "
         "or held-out pairs.", "",
         "## Results", "", results_table(), "",
+        generator_section(),
         model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
         reader_decisions(),
         model_section("adder", "Adder (task 2)", "python -m train.adder", {"test": "every pair 0..255 + 0..255"}),
         sweep_section("adder", "held_out_accuracy"),
+        adder_decisions(),
+        end2end_decisions(),
         model_section("end2end", "End-to-end (bonus), auxiliary supervision", "python -m train.end2end --supervision aux", {"test": "10,000 test pairs"}),
         model_section("end2end-sum-only", "End-to-end, sum-only supervision",
                       "python -m train.end2end --supervision sum --out models/end2end-sum-only", {"test": "10,000 test pairs"}),
@@ -161,7 +227,8 @@ def main():
     readme = (ROOT / "README.md").read_text()
     block = ("<!-- results:start -->\n## Results\n\nMeasured by `python -m mnistadd.evaluate <model>`; "
              "the full report with architectures, experiments and plots is [REPORT.md](REPORT.md).\n\n"
-             + results_table() + "\n<!-- results:end -->")
+             + results_table() + "\n\n" + generator_section().replace("## Data generator", "### Data generator")
+             + "\n<!-- results:end -->")
     (ROOT / "README.md").write_text(re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, readme, flags=re.S))
     print("wrote REPORT.md and README.md's results")
 

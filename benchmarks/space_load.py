@@ -1,0 +1,221 @@
+"""The Space under load: many gradio_client clients at once, every answer checked, latency next to the
+models' own compute time.
+
+    python -m benchmarks.space_load [--clients 50] [--rounds 4] [--models-dir models] [--url URL]
+
+Without --url it starts `python space/app.py` on a free local port (models from --models-dir, or as the
+app finds them) and stops it at the end. Each client makes `rounds` rounds of three requests, one per
+endpoint, with inputs whose answers are known:
+
+- /add   two random numbers: the answer must equal the adder's, run here on the same numbers;
+- /read  a PNG of a fresh test strip (MNIST test digits) of a known number;
+- /sum   two such PNGs.
+
+"Served right" means the Space's answer equals the same model's answer computed in this process on the
+same input (what the app should return, whatever the model's accuracy): a mismatch is a serving bug,
+such as answers crossed between concurrent requests. "Model right" compares with the true number or
+sum. The models here are loaded the way the app loads them (`space/app.py`'s `load_models`), so with
+--url they must be the same models as the remote Space's.
+
+Latency is per request, from the client's call to its answer, so it includes queueing: with C clients
+and a concurrency limit of L, requests wait for up to C / L others. `model_ms` is one direct
+`predict` call on a single input (and `to_strip` for one image), the floor under any request.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "space"))
+
+
+def start_app(log):
+    """`python space/app.py` on a free local port (models as this process's environment says), its
+    output to the open file `log`; returns (process, url) once it answers."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    process = subprocess.Popen([sys.executable, str(ROOT / "space" / "app.py")], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with code {process.returncode}; see {log.name}")
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    process.terminate()
+    raise RuntimeError(f"the app did not answer within 300 s; see {log.name}")
+
+
+def strip_files(renderer, numbers, folder, rng):
+    """PNGs of fresh strips of `numbers`, and each as the app's sketchpad receives it (RGBA array)."""
+    strips = renderer.render(np.asarray(numbers, np.int32), rng.integers(0, 2**31, 2)).numpy()
+    paths, arrays = [], []
+    for strip in strips:
+        with tempfile.NamedTemporaryFile(suffix=".png", dir=folder, delete=False) as file:
+            Image.fromarray(np.clip(strip, 0, 255).astype(np.uint8)).save(file, format="PNG")
+        paths.append(file.name)
+        arrays.append(np.asarray(Image.open(file.name).convert("RGBA")))
+    return paths, arrays
+
+
+def make_jobs(count, models, renderer, folder, seed):
+    """`count` rounds of (endpoint, arguments, served answer expected, true answer)."""
+    from mnistadd.preprocess import to_strip
+
+    rng = np.random.default_rng(seed)
+    reader, adder, end2end = (models.predictors[name] for name in ("reader", "adder", "end2end"))
+    jobs = []
+    for _ in range(count):
+        a, b = rng.integers(0, 256, 2).tolist()
+        jobs.append(("/add", (a, b), int(adder.predict([a], [b])[0]), a + b))
+        (path,), (array,) = strip_files(renderer, [a], folder, rng)
+        jobs.append(("/read", (sketch(path),), int(reader.predict(to_strip(array)[None])[0]), a))
+        paths, arrays = strip_files(renderer, [a, b], folder, rng)
+        strips = np.stack([to_strip(x) for x in arrays])
+        jobs.append(("/sum", tuple(sketch(p) for p in paths), int(end2end.predict(strips[:1], strips[1:])[0]), a + b))
+    return jobs
+
+
+def sketch(path):
+    """A file as a sketchpad value, for gradio_client."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def run_client(url, jobs):
+    """One client making its requests in turn: (endpoint, seconds, served answer or error) each."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    results = []
+    for endpoint, args, _, _ in jobs:
+        started = time.perf_counter()
+        try:
+            answer = int(client.predict(*args, api_name=endpoint)[0])  # first output: the number or sum
+        except Exception as error:  # recorded and counted: the benchmark reports failures, it does not stop
+            answer = f"{type(error).__name__}: {error}"
+        results.append((endpoint, time.perf_counter() - started, answer))
+    return results
+
+
+def model_ms(models, renderer, repeats=20):
+    """Median milliseconds of one direct call per model on a single input, and of to_strip."""
+    from mnistadd.preprocess import to_strip
+
+    strip = renderer.render(np.array([123], np.int32), np.array([0, 0])).numpy()
+    picture = np.full((200, 600), 255, np.uint8)
+    picture[50:150, 200:400] = 255 - np.asarray(Image.fromarray(strip[0]).resize((200, 100)), np.uint8)
+    calls = {
+        "reader": lambda: models.predictors["reader"].read(strip),
+        "adder": lambda: models.predictors["adder"].predict([123], [45]),
+        "end2end": lambda: models.predictors["end2end"].predict(strip, strip),
+        "to_strip": lambda: to_strip(picture),
+    }
+    timings = {}
+    for name, call in calls.items():
+        call()  # the first call traces the model's graph
+        seconds = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            seconds.append(time.perf_counter() - started)
+        timings[name] = round(1000 * float(np.median(seconds)), 2)
+    return timings
+
+
+def summarize(results, jobs):
+    report = {}
+    for endpoint in ("/add", "/read", "/sum"):
+        pairs = [(r, j) for r, j in zip(results, jobs) if r[0] == endpoint]
+        latency = np.array([r[1] for r, _ in pairs]) * 1000
+        answers = [r[2] for r, _ in pairs]
+        failures = [a for a in answers if isinstance(a, str)]
+        report[endpoint] = {
+            "requests": len(pairs),
+            "failed": len(failures),
+            "served_right": sum(a == j[2] for a, (_, j) in zip(answers, pairs)),
+            "model_right": sum(a == j[3] for a, (_, j) in zip(answers, pairs)),
+            "p50_ms": round(float(np.percentile(latency, 50)), 1),
+            "p99_ms": round(float(np.percentile(latency, 99)), 1),
+            "first_failures": failures[:3],
+        }
+    return report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running app (default: start space/app.py here)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of /add, /read, /sum per client")
+    parser.add_argument("--models-dir", help="models folder for the app started here and the direct answers")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.models_dir:
+        # Read by mnistadd.api when imported, here and in the app started here.
+        os.environ["MNISTADD_MODELS_DIR"] = str(Path(args.models_dir).resolve())
+
+    import app
+
+    from mnistadd.data import StripRenderer
+
+    models = app.load_models()
+    if models.problems:
+        sys.exit("cannot compute the expected answers: " + " ".join(models.problems.values()))
+    renderer = StripRenderer.from_split("test")
+    folder = tempfile.mkdtemp(prefix="space-load-")
+    jobs = [make_jobs(args.rounds, models, renderer, folder, args.seed + i) for i in range(args.clients)]
+    direct_ms = model_ms(models, renderer)
+
+    with open(Path(folder) / "app.log", "w") as log:
+        process, url = (None, args.url) if args.url else start_app(log)
+        try:
+            run_client(url, jobs[0][:3])  # warm-up: the app traces each model's graph on its first request
+            started = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                results = list(pool.map(run_client, [url] * args.clients, jobs))
+            wall = time.perf_counter() - started
+        finally:
+            if process:
+                process.terminate()
+                process.wait(30)
+
+    all_results = [r for client in results for r in client]
+    all_jobs = [j for client in jobs for j in client]
+    report = {
+        "url": url,
+        "clients": args.clients,
+        "rounds": args.rounds,
+        "concurrency_limit": app.CONCURRENCY,
+        "requests": len(all_results),
+        "seconds": round(wall, 1),
+        "requests_per_second": round(len(all_results) / wall, 1),
+        "endpoints": summarize(all_results, all_jobs),
+        "model_ms": direct_ms,
+        "cpu_cores": os.cpu_count(),
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
