@@ -21,7 +21,6 @@ The API endpoints keep stable names for `gradio_client`: /read, /random_example,
 """
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,6 +37,7 @@ except ImportError:  # run from a checkout: the package sits in the repository r
     sys.path.insert(0, str(HERE.parent))
 
 from mnistadd import api
+from mnistadd.hub import read_space_config
 from mnistadd.preprocess import to_strip
 
 CONCURRENCY = 4  # requests computed at once; TensorFlow spreads each over the CPU cores already
@@ -49,13 +49,6 @@ LINKS = """**Links:** [MNIST](https://yann.lecun.com/exdb/mnist/) ·
 [Keras' addition RNN example](https://keras.io/examples/nlp/addition_rnn/), the adder's starting point ·
 [gradio_client](https://www.gradio.app/guides/getting-started-with-the-python-client) to call this Space's
 API (/read, /add, /sum)."""
-
-
-def model_repos():
-    """Each model's Hub repo id, or None for the local models/ folder."""
-    config_file = HERE / "space_config.json"
-    config = json.loads(config_file.read_text()) if config_file.exists() else {}
-    return {name: os.environ.get(f"MNISTADD_{name.upper()}_REPO") or config.get(name) for name in api.PREDICTORS}
 
 
 @dataclass
@@ -82,7 +75,7 @@ class Models:
 def load_models(repos=None, models_dir=None):
     """Loads the three models once; one that is missing or broken is recorded, not raised."""
     models = Models()
-    for name, repo in (repos or model_repos()).items():
+    for name, repo in (repos or read_space_config(HERE / "space_config.json")).items():
         models.sources[name] = f"[{repo}](https://huggingface.co/{repo})" if repo else f"local folder models/{name}"
         try:
             folder = api.model_folder(name, repo_id=repo, models_dir=models_dir)
