@@ -2,6 +2,7 @@
 models' own compute time.
 
     python -m benchmarks.space_load [--clients 50] [--rounds 4] [--models-dir models] [--url URL]
+                                    [--out experiments/space_load.json | none]
 
 Without --url it starts `python space/app.py` on a free local port (models from --models-dir, or as the
 app finds them) and stops it at the end. Each client makes `rounds` rounds of three requests, one per
@@ -170,6 +171,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=4, help="rounds of /add, /read, /sum per client")
     parser.add_argument("--models-dir", help="models folder for the app started here and the direct answers")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(ROOT / "experiments" / "space_load.json"), help='JSON file, or "none"')
     args = parser.parse_args()
     if args.models_dir:
         # Read by mnistadd.api when imported, here and in the app started here.
@@ -215,6 +217,10 @@ def main():
         "cpu_cores": os.cpu_count(),
     }
     print(json.dumps(report, indent=1))
+    if args.out != "none":
+        from mnistadd.training import write_json
+
+        write_json(args.out, report)
 
 
 if __name__ == "__main__":

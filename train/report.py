@@ -121,6 +121,30 @@ def generator_section():
     return "\n".join(lines)
 
 
+def app_section():
+    """The reader on drawing-like input, and the app under load, from the benchmarks' JSON files."""
+    lines = ["## The app", ""]
+    drawn_path, load_path = MODELS_DIR / "reader" / "drawn_accuracy.json", EXPERIMENTS / "space_load.json"
+    if drawn_path.exists():
+        drawn = read_json(drawn_path)
+        rows = [(k, pct(v)) for k, v in drawn.items() if isinstance(v, float) and v <= 1]
+        lines += ["`python -m benchmarks.drawn_accuracy`: the reader on the same test numbers given as generator "
+                  "strips and as drawing-like images (large canvas, thick or thin pen, either polarity, margins), "
+                  "read through `mnistadd.preprocess.to_strip`:", "", table(["input", "number accuracy"], rows), ""]
+    if load_path.exists():
+        load = read_json(load_path)
+        rows = [(endpoint, e["requests"], e["failed"], e["served_right"], e["model_right"], e["p50_ms"], e["p99_ms"])
+                for endpoint, e in load["endpoints"].items()]
+        lines += [f"`python -m benchmarks.space_load`: {load['clients']} concurrent `gradio_client` clients, "
+                  f"{load['requests']} requests in {load['seconds']} s ({load['requests_per_second']} requests/s, "
+                  f"queue concurrency {load['concurrency_limit']}, {load['cpu_cores']} CPU cores). \"Served right\": "
+                  "the answer equals the same model run directly on the same input.", "",
+                  table(["endpoint", "requests", "failed", "served right", "model right", "p50 ms", "p99 ms"], rows), "",
+                  "One direct call, ms (the floor under a request): " +
+                  ", ".join(f"{k} {v}" for k, v in load["model_ms"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
 def reader_decisions():
     """The reader's choices, argued from the sweep table."""
     path = EXPERIMENTS / "reader.json"
@@ -157,16 +181,16 @@ def adder_decisions():
     base = r.get("seq2seq lstm (base)")
     lines = ["Why the adder looks the way it does (accuracy on pairs never trained on, same short budget):", ""]
     comparisons = [
-        ("single lstm baseline", "**Encoder-decoder vs one LSTM with a dense head**"),
+        ("single lstm baseline", "**One LSTM with a dense head (no decoder)**"),
         ("seq2seq gru", "**GRU instead of LSTM**"),
         ("seq2seq hidden=64", "**Hidden size 64 instead of 128**"),
         ("seq2seq not reversed", "**Query not reversed**"),
-        ("seq2seq train 10% of pairs", "**Training on 10 % of the pairs instead of 50 %**"),
-        ("seq2seq train 25% of pairs", "**Training on 25 % of the pairs instead of 50 %**"),
+        ("seq2seq train 10% of pairs", "**Training on 10 % of the pairs instead of 50 %** (same epochs, so 5x fewer updates)"),
+        ("seq2seq train 25% of pairs", "**Training on 25 % of the pairs instead of 50 %** (same epochs, 2x fewer updates)"),
     ]
     for name, label in comparisons:
         if name in r and base is not None:
-            lines.append(f"- {label}: {pct(r[name])} vs {pct(base)} for the base model "
+            lines.append(f"- {label}: {pct(r[name])}, the base encoder-decoder {pct(base)} "
                          f"({results[name]['parameters']:,} vs {results['seq2seq lstm (base)']['parameters']:,} parameters).")
     lines.append("")
     return "\n".join(lines)
@@ -212,6 +236,7 @@ def main():
         "or held-out pairs.", "",
         "## Results", "", results_table(), "",
         generator_section(),
+        app_section(),
         model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
         reader_decisions(),
@@ -228,6 +253,7 @@ def main():
     block = ("<!-- results:start -->\n## Results\n\nMeasured by `python -m mnistadd.evaluate <model>`; "
              "the full report with architectures, experiments and plots is [REPORT.md](REPORT.md).\n\n"
              + results_table() + "\n\n" + generator_section().replace("## Data generator", "### Data generator")
+             + "\n" + app_section().replace("## The app", "### The app")
              + "\n<!-- results:end -->")
     (ROOT / "README.md").write_text(re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, readme, flags=re.S))
     print("wrote REPORT.md and README.md's results")
