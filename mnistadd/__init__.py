@@ -7,14 +7,10 @@
 """
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the output
 
 __version__ = "0.1.0"
-# Where load() finds trained models by default, and what a model folder must hold to be loaded.
-MODELS_DIR = Path(os.environ.get("MNISTADD_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
-REQUIRED_FILES = ("model.keras", "config.json")
 
 
 def load(name, repo_id=None, revision=None, models_dir=None):

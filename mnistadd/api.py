@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from mnistadd import MODELS_DIR, REQUIRED_FILES
+from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
 from mnistadd import adder as adder_model
 from mnistadd import end2end as end2end_model  # noqa: F401  registers the end-to-end model's layers
 from mnistadd.reader import read_numbers

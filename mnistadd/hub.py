@@ -55,7 +55,7 @@ from huggingface_hub import (CommitOperationAdd, EvalResult, HfApi, ModelCard, M
 from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError, OfflineModeIsEnabled,
                                     RepositoryNotFoundError, RevisionNotFoundError)
 
-from mnistadd import MODELS_DIR, REQUIRED_FILES
+from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent

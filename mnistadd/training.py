@@ -23,16 +23,18 @@ def cosine_schedule(learning_rate, total_steps):
 
 
 def training_callbacks(work_dir, monitor, patience, mode="max"):
-    """Progress bar (fit's default), resumable state, early stopping, CSV history.
+    """Progress bar (fit's default), resumable state, early stopping, CSV history, best model.
 
     `BackupAndRestore` keeps the model, optimizer and epoch in `work_dir/backup`, so running the same
-    command again (`--resume`) continues an interrupted run where it stopped."""
+    command again (`--resume`) continues an interrupted run where it stopped. `best.keras` keeps the
+    best model so far, so a run that fails after training still leaves its result."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     return [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(str(work_dir / "history.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(str(work_dir / "best.keras"), monitor=monitor, mode=mode, save_best_only=True),
     ]
 
 

@@ -177,3 +177,17 @@ def test_missing_model_is_a_clear_error(tmp_path):
     (tmp_path / "writer" / "config.json").write_text('{"model": "writer"}')
     with pytest.raises(ValueError, match="unknown model kind 'writer'"):
         load("writer", models_dir=tmp_path)
+
+
+def test_end2end_can_start_from_a_trained_reader(models_dir, tmp_path, small_mnist_dir):
+    common = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8",
+              "--mnist-dir", str(small_mnist_dir), "--init-reader", str(models_dir / "reader"),
+              "--work-dir", str(tmp_path / "run")]
+    train_end2end.main(common + ["--out", str(tmp_path / "e2e"), "--lr", "0"])  # lr 0: weights stay as loaded
+    reader = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    end2end = keras.saving.load_model(tmp_path / "e2e" / "model.keras", compile=False)
+    # trainable weights only: batch norm's moving statistics follow the batches even at lr 0
+    for loaded, trained in zip(reader.trainable_weights, end2end.get_layer("digit_reader").trainable_weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(trained))
+    with pytest.raises(SystemExit, match="needs --supervision aux"):
+        train_end2end.main(common + ["--supervision", "sum", "--out", "none"])

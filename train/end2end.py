@@ -2,6 +2,7 @@
 
     python -m train.end2end --supervision aux   # sum + the two numbers as auxiliary targets
     python -m train.end2end --supervision sum   # the sum only: digits and numbers are never seen
+    python -m train.end2end --init-reader models/reader --epochs 8   # aux, starting from the trained reader
 
 Both regimes train the same model (`mnistadd.end2end`): a shared digit reader and the exact,
 differentiable sum distribution. With `--supervision sum` the only loss is the sum's cross-entropy; the
@@ -11,6 +12,7 @@ numbers' position classes add a cross-entropy each (weight `--aux-weight`).
 
 import argparse
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -20,7 +22,7 @@ from mnistadd import plots
 from mnistadd.data import StripRenderer
 from mnistadd.end2end import build_end2end
 from mnistadd.reader import NUMBER_CLASSES
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
 
 
 def parse_args(argv=None):
@@ -31,6 +33,9 @@ def parse_args(argv=None):
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--init-reader", metavar="FOLDER",
+                        help="start the digit reader from a trained reader's weights (its architecture replaces "
+                             "--filters/--blocks/--dense/--dropout); aux supervision only: the reader saw digits")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=64, help="pairs per step")
     parser.add_argument("--epochs", type=int, default=40)
@@ -65,8 +70,16 @@ def train(args):
                          args.supervision)
     batches = (StripRenderer.from_split("train", args.mnist_dir).dataset(2 * args.batch_size, args.seed)
                .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))
+    if args.init_reader:
+        if args.supervision == "sum":
+            raise SystemExit("--init-reader needs --supervision aux: a trained reader has learned from digit labels")
+        architecture = read_json(Path(args.init_reader) / "config.json")["architecture"]
+        args.filters, args.blocks, args.dense, args.dropout = (architecture[k] for k in ("filters", "blocks", "dense", "dropout"))
     model, with_positions = build_end2end(
         dict(filters=args.filters, blocks=args.blocks, dense=args.dense, dropout=args.dropout))
+    if args.init_reader:
+        reader = keras.saving.load_model(Path(args.init_reader) / "model.keras", compile=False)
+        model.get_layer("digit_reader").set_weights(reader.get_weights())
     losses = {"sum": "sparse_categorical_crossentropy"}
     if args.supervision == "aux":
         losses.update(positions_a="sparse_categorical_crossentropy", positions_b="sparse_categorical_crossentropy")
