@@ -71,6 +71,13 @@ def read_json(path):
     return json.loads(Path(path).read_text())
 
 
+def inference_copy(model):
+    """The model without its optimizer state, which would triple the size of the saved files."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=()):
     """Writes `out_dir` whole or not at all: everything goes to a temporary sibling folder, which then
     replaces `out_dir`. `extra_files` are (name, writer) pairs, each writer called with its path."""
@@ -78,8 +85,9 @@ def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        model.save(staging / "model.keras")
-        model.save(staging / "model.h5")
+        inference = inference_copy(model)
+        inference.save(staging / "model.keras")
+        inference.save(staging / "model.h5")
         write_json(staging / "config.json", config)
         write_json(staging / "metrics.json", metrics)
         shutil.copy(history_csv, staging / "history.csv")
