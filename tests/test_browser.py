@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 from space_helpers import make_standin_models, serve_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromi
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
 
     models = os.environ.get("MNISTADD_BROWSER_MODELS") or make_standin_models(tmp_path_factory.mktemp("models"))
     demo, url = serve_app(models)
@@ -80,14 +80,31 @@ def test_read_a_number(page, screenshots):
     page.screenshot(path=screenshots / "1-read.png", full_page=True)
 
 
+def fill(page, label, text, tries=5):
+    """Types into a number box. A tab mounts its components lazily and gradio then sets their initial
+    values, which can overwrite what was typed first: type again until the value holds."""
+    box = page.get_by_label(label)
+    for _ in range(tries - 1):
+        box.fill(text)
+        try:
+            expect(box).to_have_value(text, timeout=2000)
+            page.wait_for_timeout(300)
+            expect(box).to_have_value(text, timeout=100)
+            return
+        except AssertionError:
+            continue
+    box.fill(text)
+    expect(box).to_have_value(text)
+
+
 def test_add_two_numbers(page, screenshots):
     page.get_by_role("tab", name="Add two numbers").click()
-    page.get_by_label("First number (0-255)").fill("300")
+    fill(page, "First number (0-255)", "300")
     button(page, "Add").click()
     expect_error(page, "must be from 0 to 255")
 
-    page.get_by_label("First number (0-255)").fill("12")
-    page.get_by_label("Second number (0-255)").fill("30")
+    fill(page, "First number (0-255)", "12")
+    fill(page, "Second number (0-255)", "30")
     button(page, "Add").click()
     verdict = page.get_by_text(re.compile(r"The adder says 12 \+ 30 = \d+"))
     verdict.wait_for()
