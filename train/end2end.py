@@ -80,21 +80,20 @@ def train(args):
     if args.init_reader:
         reader = keras.saving.load_model(Path(args.init_reader) / "model.keras", compile=False)
         model.get_layer("digit_reader").set_weights(reader.get_weights())
-    losses = {"sum": "sparse_categorical_crossentropy"}
     if args.supervision == "aux":
-        losses.update(positions_a="sparse_categorical_crossentropy", positions_b="sparse_categorical_crossentropy")
-    trained = with_positions if args.supervision == "aux" else model
-    trained.compile(
-        optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
-        loss=losses if args.supervision == "aux" else losses["sum"],
-        loss_weights={"sum": 1.0, "positions_a": args.aux_weight, "positions_b": args.aux_weight}
-        if args.supervision == "aux" else None,
-        metrics={"sum": ["accuracy"]} if args.supervision == "aux" else ["accuracy"],
-    )
-    monitor = "val_sum_accuracy" if args.supervision == "aux" else "val_accuracy"
-    if args.supervision == "sum":
+        trained, monitor = with_positions, "val_sum_accuracy"
+        loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")
+        loss_weights = {"sum": 1.0, "positions_a": args.aux_weight, "positions_b": args.aux_weight}
+        metrics = {"sum": ["accuracy"]}
+    else:  # the sum is the only target the model ever sees
+        trained, monitor = model, "val_accuracy"
+        loss, loss_weights, metrics = "sparse_categorical_crossentropy", None, ["accuracy"]
         batches = batches.map(lambda inputs, targets: (inputs, targets["sum"]))
         val_pairs = (val_pairs[0], val_pairs[1]["sum"])
+    trained.compile(
+        optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
+        loss=loss, loss_weights=loss_weights, metrics=metrics,
+    )
     started = time.time()
     trained.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, validation_data=val_pairs,
                 callbacks=training_callbacks(work_dir, monitor, args.patience), shuffle=False)
