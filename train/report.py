@@ -219,6 +219,8 @@ def results_table():
                                 ("reader", "digit_accuracy", "digit accuracy, test strips"),
                                 ("adder", "all_pairs_accuracy", "exact sum, all 65,536 pairs"),
                                 ("adder", "held_out_accuracy", "exact sum, pairs never trained on"),
+                                ("adder-gru", "all_pairs_accuracy", "follow-up: GRU on 80 % of pairs, all pairs"),
+                                ("adder-gru", "held_out_accuracy", "follow-up: GRU on 80 % of pairs, never trained on"),
                                 ("end2end", "sum_accuracy", "sum exact match, 10,000 test pairs (shipped: numbers as "
                                  "auxiliary targets, digit reader started from the trained reader)"),
                                 ("end2end", "pipeline_sum_accuracy", "reader + adder pipeline, same pairs"),
