@@ -121,13 +121,17 @@ def model_folder(name, repo_id=None, revision=None, models_dir=None):
     return Path(folder)
 
 
-def load(name, repo_id=None, revision=None, models_dir=None):
-    """A predictor for model `name` ("reader", "adder", "end2end", or another folder of `models/`);
-    its config.json says which kind of model it is."""
-    folder = model_folder(name, repo_id, revision, models_dir)
+def load_folder(folder):
+    """A predictor for the model in `folder`; its config.json says which kind of model it is."""
+    folder = Path(folder)
     config = read_json(folder / "config.json")
-    kind = config.get("model", name)
+    kind = config.get("model", folder.name)
     if kind not in PREDICTORS:
         raise ValueError(f"{folder}: unknown model kind {kind!r}; expected one of {sorted(PREDICTORS)}")
     model = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
     return PREDICTORS[kind](model, config)
+
+
+def load(name, repo_id=None, revision=None, models_dir=None):
+    """A predictor for model `name` ("reader", "adder", "end2end", or another folder of `models/`)."""
+    return load_folder(model_folder(name, repo_id, revision, models_dir))

@@ -79,7 +79,7 @@ def load_models(repos=None, models_dir=None):
         models.sources[name] = f"[{repo}](https://huggingface.co/{repo})" if repo else f"local folder models/{name}"
         try:
             folder = api.model_folder(name, repo_id=repo, models_dir=models_dir)
-            models.predictors[name] = api.load(name, repo_id=repo, models_dir=models_dir)
+            models.predictors[name] = api.load_folder(folder)  # found (or downloaded) once, above
             models.folders[name] = folder
         except Exception as error:  # whatever stops one model (no file, no network) must not stop the app
             how = f"set MNISTADD_{name.upper()}_REPO or space_config.json to its Hub repo" if not repo else "check the repo id"
