@@ -1,10 +1,15 @@
 """The adder: a recurrent encoder-decoder that adds two numbers 0..255 given as digit strings.
 
-The query "123+45" is padded to seven characters ("255+255" is the longest) and, by default, reversed,
-as in the Keras `addition_rnn` example: reversing puts the units digits, which the first output step
-depends on, close to the end of the encoder's input. Characters are embedded, an LSTM encoder reads
-them into one state vector, `RepeatVector` hands that vector to each of the three decoder steps, and a
-decoder LSTM writes the sum's hundreds, tens and units digits (zero-padded, 000..510), one softmax each.
+The query "123+45" is written in seven characters ("255+255" is the longest). Two layouts: "ragged"
+writes it as is and pads the end, as in the Keras `addition_rnn` example, so a digit's place depends on
+the numbers' lengths; "aligned" right-aligns each number in three characters ("123+ 45"), so the units
+digits always sit at the same steps and the encoder never has to work out which digit is which. By
+default the query is also reversed, as in `addition_rnn`: that puts the units digits, which the first
+output step depends on, close to the end of the encoder's input.
+
+Characters are embedded, an LSTM encoder reads them into one state vector, `RepeatVector` hands that
+vector to each of the three decoder steps, and a decoder LSTM writes the sum's hundreds, tens and units
+digits (zero-padded, 000..510), one softmax each.
 """
 
 import keras
@@ -14,21 +19,17 @@ from keras import layers
 VOCABULARY = "0123456789+ "
 QUERY_LENGTH = len("255+255")
 SUM_DIGITS = 3
+LAYOUTS = {"ragged": "{}+{}", "aligned": "{:>3}+{:>3}"}
 
 
-def encode_queries(a, b, reverse=True):
-    """Two int arrays (N,) -> token ids (N, 7) of the padded strings "a+b" (reversed if asked)."""
-    queries = [f"{x}+{y}".ljust(QUERY_LENGTH) for x, y in zip(np.asarray(a).tolist(), np.asarray(b).tolist())]
+def encode_queries(a, b, reverse=True, layout="aligned"):
+    """Two int arrays (N,) -> token ids (N, 7) of the strings "a+b" in `layout` (reversed if asked)."""
+    pairs = zip(np.asarray(a).tolist(), np.asarray(b).tolist())
+    queries = [LAYOUTS[layout].format(x, y).ljust(QUERY_LENGTH) for x, y in pairs]
     if reverse:
         queries = [q[::-1] for q in queries]
     ids = {char: i for i, char in enumerate(VOCABULARY)}
     return np.array([[ids[c] for c in q] for q in queries], dtype=np.int32).reshape(-1, QUERY_LENGTH)
-
-
-def decode_queries(tokens, reverse=True):
-    """Token ids (N, 7) -> the query strings, without padding."""
-    queries = ["".join(VOCABULARY[i] for i in row) for row in np.asarray(tokens)]
-    return [(q[::-1] if reverse else q).strip() for q in queries]
 
 
 def encode_sums(sums):

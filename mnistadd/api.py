@@ -76,12 +76,13 @@ class Adder:
     def __init__(self, model, config):
         self.model, self.config = model, config
         self.reverse = config["architecture"]["reverse"]
+        self.layout = config["architecture"]["layout"]
 
     def predict(self, a, b):
         a, b = check_numbers(a, "a"), check_numbers(b, "b")
         if a.shape != b.shape:
             raise ValueError(f"a and b must have the same length, got {a.shape} and {b.shape}")
-        tokens = adder_model.encode_queries(a, b, reverse=self.reverse)
+        tokens = adder_model.encode_queries(a, b, reverse=self.reverse, layout=self.layout)
         return adder_model.decode_sums(_infer(self.model, tokens, batch_size=4096))
 
 

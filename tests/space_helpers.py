@@ -21,7 +21,7 @@ def make_standin_models(models_dir, names=("reader", "adder", "end2end")):
     """Untrained tiny models saved as models_dir/<name>/, with a metrics.json and a plot each."""
     builders = {
         "reader": lambda: (build_reader(**TINY_READER), {"architecture": TINY_READER}),
-        "adder": lambda: (build_adder(hidden=8), {"architecture": {"reverse": True, "hidden": 8}}),
+        "adder": lambda: (build_adder(hidden=8), {"architecture": {"reverse": True, "layout": "aligned", "hidden": 8}}),
         "end2end": lambda: (build_end2end(TINY_READER)[0], {"architecture": TINY_READER}),
     }
     history = Path(models_dir) / "history.csv"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnistadd import load
-from mnistadd.adder import decode_queries, decode_sums, encode_queries, encode_sums, pair_split
+from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
 from mnistadd.end2end import SumDistribution, build_end2end
 from mnistadd.reader import NUMBER_CLASSES, build_reader, encode_numbers, number_log_probs, read_numbers
 from train import adder as train_adder
@@ -103,12 +103,17 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
 
 # --- the adder --------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("layout", ["aligned", "ragged"])
 @pytest.mark.parametrize("reverse", [True, False])
-def test_query_encoding_round_trip(reverse):
+def test_query_encoding_round_trip(reverse, layout):
     a, b = np.array([0, 7, 255, 99]), np.array([0, 123, 255, 1])
-    tokens = encode_queries(a, b, reverse)
+    tokens = encode_queries(a, b, reverse, layout)
     assert tokens.shape == (4, 7)
-    assert decode_queries(tokens, reverse) == ["0+0", "7+123", "255+255", "99+1"]
+    queries = ["".join(VOCABULARY[i] for i in row) for row in tokens]
+    if reverse:
+        queries = [q[::-1] for q in queries]
+    expected = {"aligned": ["  0+  0", "  7+123", "255+255", " 99+  1"], "ragged": ["0+0    ", "7+123  ", "255+255", "99+1   "]}
+    assert queries == expected[layout]
     sums = a + b
     one_hot = np.eye(10)[encode_sums(sums)]
     np.testing.assert_array_equal(decode_sums(one_hot), sums)

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from mnistadd import plots
-from mnistadd.adder import (all_pairs, build_adder, build_single_rnn_adder, decode_sums, encode_queries,
+from mnistadd.adder import (LAYOUTS, all_pairs, build_adder, build_single_rnn_adder, decode_sums, encode_queries,
                             encode_sums, pair_split, sequence_accuracy)
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
@@ -27,6 +27,8 @@ def parse_args(argv=None):
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--embedding", type=int, default=16)
     parser.add_argument("--no-reverse", dest="reverse", action="store_false", help="feed the query unreversed")
+    parser.add_argument("--layout", choices=sorted(LAYOUTS), default="aligned",
+                        help='"aligned": each number right-aligned in 3 characters; "ragged": "a+b" as written')
     parser.add_argument("--train-fraction", type=float, default=0.5, help="of all 65,536 pairs")
     parser.add_argument("--val-fraction", type=float, default=0.02)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -42,9 +44,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def examples(indices, reverse):
+def examples(indices, args):
     a, b = all_pairs()
-    return encode_queries(a[indices], b[indices], reverse), encode_sums(a[indices] + b[indices])
+    return encode_queries(a[indices], b[indices], args.reverse, args.layout), encode_sums(a[indices] + b[indices])
 
 
 def train(args):
@@ -52,7 +54,7 @@ def train(args):
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir, args.resume)
     train_idx, val_idx, held_out_idx = pair_split(args.train_fraction, args.val_fraction, args.seed)
-    x_train, y_train = examples(train_idx, args.reverse)
+    x_train, y_train = examples(train_idx, args)
     build = build_adder if args.arch == "seq2seq" else build_single_rnn_adder
     model = build(args.hidden, args.cell, args.embedding)
     steps = args.epochs * int(np.ceil(len(train_idx) / args.batch_size))
@@ -60,12 +62,13 @@ def train(args):
                   loss="sparse_categorical_crossentropy", metrics=[sequence_accuracy])
     started = time.time()
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-              validation_data=examples(val_idx, args.reverse),
-              callbacks=training_callbacks(work_dir, "val_sequence_accuracy", args.patience))
+              validation_data=examples(val_idx, args),
+              # validation accuracy reaches 100 % long before training is done; its loss goes on telling
+              callbacks=training_callbacks(work_dir, "val_loss", args.patience, mode="min"))
     a, b = all_pairs()
 
     def accuracy_on(indices):
-        predicted = decode_sums(model.predict(examples(indices, args.reverse)[0], batch_size=4096, verbose=0))
+        predicted = decode_sums(model.predict(examples(indices, args)[0], batch_size=4096, verbose=0))
         return float(np.mean(predicted == (a + b)[indices]))
 
     metrics = {
@@ -89,9 +92,9 @@ def main(argv=None):
     config = {
         "model": "adder",
         "architecture": {"arch": args.arch, "cell": args.cell, "hidden": args.hidden,
-                         "embedding": args.embedding, "reverse": args.reverse},
-        "input": {"shape": [7], "dtype": "int32", "tokens": "the query 'a+b' padded to 7 characters "
-                  "(reversed if architecture.reverse), vocabulary '0123456789+ '"},
+                         "embedding": args.embedding, "reverse": args.reverse, "layout": args.layout},
+        "input": {"shape": [7], "dtype": "int32", "tokens": "the query 'a+b' in 7 characters, laid out "
+                  "as architecture.layout (reversed if architecture.reverse), vocabulary '0123456789+ '"},
         "output": "sum digit probabilities (3, 10): hundreds, tens, units",
     }
     finish_training(args, model, config, metrics, work_dir, [

@@ -186,6 +186,7 @@ def adder_decisions():
         ("seq2seq gru", "**GRU instead of LSTM**"),
         ("seq2seq hidden=64", "**Hidden size 64 instead of 128**"),
         ("seq2seq not reversed", "**Query not reversed**"),
+        ("seq2seq aligned numbers", "**Numbers right-aligned in three characters** (\"  7+123\" instead of \"7+123\")"),
         ("seq2seq train 10% of pairs", "**Training on 10 % of the pairs instead of 50 %** (same epochs, so 5x fewer updates)"),
         ("seq2seq train 25% of pairs", "**Training on 25 % of the pairs instead of 50 %** (same epochs, 2x fewer updates)"),
     ]
