@@ -9,13 +9,17 @@ the convolution of the two numbers' distributions,
 
 Every step is differentiable, so the model can learn from the sum alone (the "MNIST addition" setting
 of DeepProbLog and A-NeSI), or from the sum plus the numbers as auxiliary targets.
+
+The alternative, `combine="neural"`, replaces the exact sum by a learned decoder: an MLP from both
+images' position probabilities to the sum's 511 classes. It has to learn addition too, from the same
+sums; `train.end2end --combine neural` trains it for the comparison in the README.
 """
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from mnistadd.reader import MAX_NUMBER, build_reader, number_log_probs
+from mnistadd.reader import CLASSES, MAX_NUMBER, POSITIONS, build_reader, number_log_probs
 
 MAX_SUM = 2 * MAX_NUMBER
 # For p(s) = sum_a p_A(a) p_B(s - a): the index of p_B(s - a), or of an appended zero where s - a is out of range.
@@ -38,7 +42,19 @@ class SumDistribution(layers.Layer):
         return (positions_a_shape[0], MAX_SUM + 1)
 
 
-def build_end2end(reader_kwargs=None, name="end2end"):
+def neural_sum_decoder(hidden=512, name="sum"):
+    """Two images' position probabilities (N, 3, 11) -> sum probabilities (N, 511), learned."""
+    positions_a, positions_b = keras.Input((POSITIONS, CLASSES)), keras.Input((POSITIONS, CLASSES))
+    x = layers.Concatenate()([layers.Flatten()(positions_a), layers.Flatten()(positions_b)])
+    for _ in range(2):
+        x = layers.Dense(hidden, activation="relu")(x)
+    return keras.Model([positions_a, positions_b], layers.Dense(MAX_SUM + 1, activation="softmax")(x), name=name)
+
+
+COMBINES = ("exact", "neural")
+
+
+def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
     """Images {"image_a", "image_b"} (N, 28, 84) raw pixels -> sum probabilities (N, 511).
 
     Returns the model and a training view of it that also outputs both images' position
@@ -46,7 +62,10 @@ def build_end2end(reader_kwargs=None, name="end2end"):
     digit_reader = build_reader(name="digit_reader", **(reader_kwargs or {}))
     inputs = {"image_a": keras.Input((28, 84), name="image_a"), "image_b": keras.Input((28, 84), name="image_b")}
     positions_a, positions_b = digit_reader(inputs["image_a"]), digit_reader(inputs["image_b"])
-    sums = SumDistribution(name="sum")(positions_a, positions_b)
+    if combine == "exact":
+        sums = SumDistribution(name="sum")(positions_a, positions_b)
+    else:
+        sums = neural_sum_decoder()([positions_a, positions_b])
     model = keras.Model(inputs, sums, name=name)
     with_positions = keras.Model(inputs, {"sum": sums, "positions_a": positions_a, "positions_b": positions_b})
     return model, with_positions

@@ -152,13 +152,18 @@ def test_sum_distribution_is_the_exact_convolution():
     assert keras.ops.convert_to_numpy(SumDistribution()(certain[:1], certain[1:])).argmax() == 168
 
 
-def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir):
-    model, with_positions = build_end2end({"filters": 4, "blocks": 2, "dense": 8})
+@pytest.mark.parametrize("combine", ["exact", "neural"])
+def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine):
+    model, with_positions = build_end2end({"filters": 4, "blocks": 2, "dense": 8}, combine)
     assert model.output_shape == (None, 511) and set(with_positions.output) == {"sum", "positions_a", "positions_b"}
-    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--epochs", "1", "--steps-per-epoch", "2",
+    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--combine", combine, "--epochs", "1", "--steps-per-epoch", "2",
                                    "--batch-size", "4", "--val-size", "8", "--mnist-dir", str(small_mnist_dir),
                                    "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
     assert json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]["supervision"] == "sum"
+    end2end = load("e2e", models_dir=tmp_path)
+    assert end2end.config["architecture"]["combine"] == combine
+    a, b = random_strips(2, 1), random_strips(2, 2)
+    np.testing.assert_allclose(end2end.sum_probabilities(a, b).sum(1), 1, rtol=1e-4)
 
 
 def test_end2end_folder_and_predict(models_dir):

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.end2end import build_end2end
+from mnistadd.end2end import COMBINES, build_end2end
 from mnistadd.reader import NUMBER_CLASSES
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
 
@@ -29,6 +29,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--supervision", choices=["sum", "aux"], default="aux")
     parser.add_argument("--aux-weight", type=float, default=1.0)
+    parser.add_argument("--combine", choices=COMBINES, default="exact",
+                        help="how the two numbers become a sum: the exact sum distribution, or a learned MLP")
     parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=256)
@@ -76,7 +78,7 @@ def train(args):
         architecture = read_json(Path(args.init_reader) / "config.json")["architecture"]
         args.filters, args.blocks, args.dense, args.dropout = (architecture[k] for k in ("filters", "blocks", "dense", "dropout"))
     model, with_positions = build_end2end(
-        dict(filters=args.filters, blocks=args.blocks, dense=args.dense, dropout=args.dropout))
+        dict(filters=args.filters, blocks=args.blocks, dense=args.dense, dropout=args.dropout), args.combine)
     if args.init_reader:
         reader = keras.saving.load_model(Path(args.init_reader) / "model.keras", compile=False)
         model.get_layer("digit_reader").set_weights(reader.get_weights())
@@ -121,7 +123,7 @@ def main(argv=None):
     config = {
         "model": "end2end",
         "architecture": {"digit_reader": {"filters": args.filters, "blocks": args.blocks, "dense": args.dense,
-                                          "dropout": args.dropout}, "combine": "exact sum distribution"},
+                                          "dropout": args.dropout}, "combine": args.combine},
         "input": {"image_a": [28, 84], "image_b": [28, 84], "pixels": "raw 0-255, ink high, background 0"},
         "output": "sum probabilities (511,) for sums 0..510",
     }
