@@ -12,6 +12,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from mnistadd.paths import write_text_atomic
+
 
 def cosine_schedule(learning_rate, total_steps):
     """Linear warm-up over the first 5 % of steps, then cosine decay to 1 % of the peak."""
@@ -59,12 +61,8 @@ def environment():
 
 
 def write_json(path, data):
-    """Writes JSON atomically: to a temporary file beside `path`, then renamed over it."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-    os.replace(f.name, path)
+    """Writes JSON atomically (`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_json(path):
@@ -84,6 +82,7 @@ def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the finished folder is a model repo for all to read
     try:
         inference = inference_copy(model)
         inference.save(staging / "model.keras")
