@@ -44,7 +44,6 @@ import fnmatch
 import json
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -55,7 +54,7 @@ from huggingface_hub import (CommitOperationAdd, EvalResult, HfApi, ModelCard, M
 from huggingface_hub.errors import (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError, OfflineModeIsEnabled,
                                     RepositoryNotFoundError, RevisionNotFoundError)
 
-from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
+from mnistadd.paths import MODELS_DIR, REQUIRED_FILES, write_text_atomic
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
@@ -128,8 +127,9 @@ ABOUT = {
     ),
     "end2end": ModelAbout(
         summary="sums the numbers written in two 28x84 strips with one model: a digit reader (one set of "
-                "weights for both strips) reads each strip, and an exact, differentiable layer turns the "
-                "two numbers' distributions into the distribution of their sum (0..510).",
+                "weights for both strips) reads each strip, and a layer turns the two numbers' distributions "
+                "into the distribution of their sum (0..510): exactly and differentiably (`combine: exact`), "
+                "or with a learned MLP (`combine: neural`).",
         task=("image-classification", "Adding handwritten numbers"),
         dataset=("mnist", "Pairs of MNIST digit strips (28x84)"),
         tags=["image-classification", "neuro-symbolic"],
@@ -320,10 +320,7 @@ def write_model_card(folder, repo_id=None):
     """Writes `folder/README.md` (see `build_model_card`) atomically: a reader of the folder sees the old
     card or the new one, never half of one. Returns its path."""
     path = Path(folder) / "README.md"
-    text = str(build_model_card(folder, repo_id))
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-        f.write(text)
-    os.replace(f.name, path)
+    write_text_atomic(path, str(build_model_card(folder, repo_id)))
     return path
 
 

@@ -71,7 +71,7 @@ def read_json(path):
 
 def inference_copy(model):
     """The model without its optimizer state, which would triple the size of the saved files."""
-    copy = keras.models.clone_model(model)
+    copy = model.__class__.from_config(model.get_config())  # clone_model would carry the optimizer along
     copy.set_weights(model.get_weights())
     return copy
 

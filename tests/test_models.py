@@ -1,8 +1,11 @@
 """The three models: build, a short training run through each trainer, save/load round trips
 (.keras and .h5), and `load(...).predict` on raw inputs. Tiny models and budgets: behaviour, not accuracy."""
 
+import io
 import json
+import zipfile
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -72,6 +75,18 @@ def test_reader_folder_and_predict(models_dir):
         reader.predict(np.zeros((2, 28, 28)))
     with pytest.raises(ValueError, match="0..255"):
         reader.predict(np.full((1, 28, 84), 300.0))
+
+
+@pytest.mark.parametrize("name", ["reader", "adder", "end2end"])
+def test_model_folders_hold_no_optimizer_state_and_are_readable_by_all(models_dir, name):
+    folder = models_dir / name
+    with h5py.File(folder / "model.h5") as h5:
+        assert "optimizer_weights" not in h5
+    with zipfile.ZipFile(folder / "model.keras") as archive, archive.open("model.weights.h5") as weights:
+        with h5py.File(io.BytesIO(weights.read())) as h5:
+            assert "optimizer" not in h5
+    for path in (folder, *folder.iterdir()):
+        assert path.stat().st_mode & 0o004, f"{path.name} is not readable by all"
 
 
 def test_reader_keras_and_h5_agree(models_dir):
