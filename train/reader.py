@@ -29,15 +29,17 @@ def parse_args(argv=None):
     parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=256)
-    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="mixed",
                         help="training strips' spacing; mixed is half course, half clean")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=45)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--patience", type=int, default=20,
+                        help="epochs without a better validation accuracy before stopping; the cosine schedule's "
+                             "last, low-rate epochs are where the model gains most, so keep it longer than they last")
     parser.add_argument("--val-size", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir")
