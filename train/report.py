@@ -260,6 +260,11 @@ def results_table():
         path = MODELS_DIR / name / "metrics.json"
         value = read_json(path).get("test", {}).get(metric) if path.exists() else None
         rows.append((name, label, pct(value) if value is not None else "not measured yet"))
+    for name in ("reader", "adder", "end2end"):
+        path = MODELS_DIR / name / "metrics.json"
+        if path.exists():
+            seconds = read_json(path)["validation"]["train_seconds_this_run"]
+            rows.append((name, "training wall time, 2 CPU cores", f"{seconds:,} s"))
     return table(["model", "measure", "ours"], rows) + "\n\nPublished anchors (other data budgets):\n\n" + \
         table(["anchor", "measure", "published"], ANCHORS)
 
