@@ -59,6 +59,8 @@ def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
 
     Returns the model and a training view of it that also outputs both images' position
     probabilities ("positions_a", "positions_b"), for the auxiliary-supervision regime."""
+    if combine not in COMBINES:
+        raise ValueError(f"unknown combine {combine!r}; expected one of {COMBINES}")
     digit_reader = build_reader(name="digit_reader", **(reader_kwargs or {}))
     inputs = {"image_a": keras.Input((28, 84), name="image_a"), "image_b": keras.Input((28, 84), name="image_b")}
     positions_a, positions_b = digit_reader(inputs["image_a"]), digit_reader(inputs["image_b"])

@@ -181,6 +181,11 @@ def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine)
     np.testing.assert_allclose(end2end.sum_probabilities(a, b).sum(1), 1, rtol=1e-4)
 
 
+def test_end2end_rejects_an_unknown_combine():
+    with pytest.raises(ValueError, match="unknown combine"):
+        build_end2end({"filters": 4, "blocks": 2, "dense": 8}, "exactly")
+
+
 def test_end2end_folder_and_predict(models_dir):
     end2end = load("end2end", models_dir=models_dir)
     a, b = random_strips(3, 1), random_strips(3, 2)

@@ -229,15 +229,15 @@ def end2end_decisions():
                      pct(pipeline["pipeline_lucky_fraction"])))
     if not rows:
         return ""
+    lines = []
     neural = MODELS_DIR / "end2end-neural-sum-only" / "history.csv"
     if neural.exists():
         epochs = len(plots.read_history(neural)["loss"])
-        note = (f"With the sum as its only signal, the learned MLP decoder (`end2end-neural-sum-only`) has to discover "
-                f"the digits and addition at once: early stopping ended it after {epochs} epochs near chance, where "
-                "the exact sum layer, given the same data and budget, learned the digits from sums alone.")
-    else:
-        note = ""
-    return "\n".join([note, "", "Supervision regimes and sum decoders on the same 10,000 test pairs (lucky: the sum is right "
+        lines += [f"With the sum as its only signal, the learned MLP decoder (`end2end-neural-sum-only`) has to "
+                  f"discover the digits and addition at once: early stopping ended it after {epochs} epochs near "
+                  "chance, where the exact sum layer, given the same data and budget, learned the digits from sums "
+                  "alone.", ""]
+    return "\n".join(lines + ["Supervision regimes and sum decoders on the same 10,000 test pairs (lucky: the sum is right "
                       "although a number was misread):", "",
                       table(["model", "supervision", "sum from the numbers", "sum accuracy", "lucky"], rows), ""])
 
@@ -270,14 +270,15 @@ def results_table():
 
 
 def main():
+    results, generator, app = results_table(), generator_section(), app_section()  # in both files
     sections = [
         "# mnistadd report", "",
         "Rebuilt by `python -m train.report` from the saved runs. Test figures come from "
         "`python -m mnistadd.evaluate <model>`; everything else from validation data (held-out training digits) "
         "or held-out pairs.", "",
-        "## Results", "", results_table(), "",
-        generator_section(),
-        app_section(),
+        "## Results", "", results, "",
+        generator,
+        app,
         model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
         reader_decisions(),
@@ -299,8 +300,8 @@ def main():
     readme = (ROOT / "README.md").read_text()
     block = ("<!-- results:start -->\n## Results\n\nMeasured by `python -m mnistadd.evaluate <model>`; "
              "the full report with architectures, experiments and plots is [REPORT.md](REPORT.md).\n\n"
-             + results_table() + "\n\n" + generator_section().replace("## Data generator", "### Data generator")
-             + "\n" + app_section().replace("## The app", "### The app")
+             + results + "\n\n" + generator.replace("## Data generator", "### Data generator")
+             + "\n" + app.replace("## The app", "### The app")
              + "\n<!-- results:end -->")
     write_text_atomic(ROOT / "README.md", re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, readme, flags=re.S))
     print("wrote REPORT.md and README.md's results")
