@@ -10,6 +10,9 @@ Two cuts:
   right side). `python -m benchmarks.spacing` measures how close we are.
 - "clean" keeps the whole digit plus a 2 px margin on each side.
 
+For training, `elastic` bends each warped digit further by a smooth random displacement field (Simard et
+al., 2003), so the reader sees new handwriting rather than the same 9,000 digits over and over.
+
 All randomness is stateless and comes from one `seed`, so a batch is a pure function of
 `(numbers, seed)`. Because nothing here runs Python per image, the same function serves the homework's
 numpy generators (`data_generator.py`), the `tf.data` training pipelines and the Space's examples.
@@ -36,6 +39,7 @@ CUT_MAX = 4
 MIN_WINDOW, MAX_WINDOW = 6, DIGIT
 CLEAN_MARGIN = 2
 INK_THRESHOLD = 0.2 * 255
+ELASTIC_GRID = 4  # control points per side of the elastic displacement field
 
 
 def split_digits(split, mnist_dir=None):
@@ -76,10 +80,35 @@ def _affine_transforms(seed, n):
     )
 
 
+def _elastic_warp(glyphs, seed, strength):
+    """Bends each glyph (n, 28, 28, 1) by its own smooth random displacement field: random offsets
+    (standard deviation `strength` px) on a 4x4 grid of control points, interpolated bicubically to
+    every pixel, then bilinear resampling; ink pushed past the glyph's edge is lost."""
+    n = tf.shape(glyphs)[0]
+    grid = tf.random.stateless_normal([n, ELASTIC_GRID, ELASTIC_GRID, 2], seed, stddev=strength)
+    field = tf.image.resize(grid, [DIGIT, DIGIT], method="bicubic")  # (n, 28, 28, 2): dy, dx
+    rows, cols = tf.meshgrid(tf.range(DIGIT, dtype=tf.float32), tf.range(DIGIT, dtype=tf.float32), indexing="ij")
+    y, x = rows + field[..., 0], cols + field[..., 1]
+    y0, x0 = tf.floor(y), tf.floor(x)
+    batch = tf.broadcast_to(tf.range(n)[:, None, None], [n, DIGIT, DIGIT])
+    warped = 0.0
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yy, xx = y0 + dy, x0 + dx
+            weight = (1 - tf.abs(y - yy)) * (1 - tf.abs(x - xx))
+            inside = (yy >= 0) & (yy < DIGIT) & (xx >= 0) & (xx < DIGIT)  # ink outside the glyph is 0
+            index = tf.stack([batch, tf.clip_by_value(tf.cast(yy, tf.int32), 0, DIGIT - 1),
+                              tf.clip_by_value(tf.cast(xx, tf.int32), 0, DIGIT - 1)], axis=-1)
+            warped += tf.gather_nd(glyphs[..., 0], index) * weight * tf.cast(inside, tf.float32)
+    return warped[..., None]
+
+
 class StripRenderer:
     """Renders numbers as 28x84 strips from one set of MNIST digits."""
 
-    def __init__(self, images, labels, cut="course", augment=True):
+    def __init__(self, images, labels, cut="course", augment=True, elastic=0.0):
+        """`augment` applies the course's random affine map to each digit; `elastic` > 0 bends each
+        digit further (`_elastic_warp`, displacement in px), a training augmentation only."""
         if cut not in CUTS:
             raise ValueError(f"unknown cut {cut!r}; expected one of {CUTS}")
         labels = np.asarray(labels)
@@ -90,7 +119,7 @@ class StripRenderer:
         self.images = tf.constant(np.asarray(images, np.float32)[order][..., None])
         self.counts = tf.constant(counts, tf.float32)
         self.offsets = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
-        self.cut, self.augment = cut, augment
+        self.cut, self.augment, self.elastic = cut, augment, elastic
 
     @classmethod
     def from_split(cls, split, mnist_dir=None, **kwargs):
@@ -103,7 +132,7 @@ class StripRenderer:
         lengths = 1 + tf.cast(numbers >= 10, tf.int32) + tf.cast(numbers >= 100, tf.int32)
         slot_digits = tf.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=1)
         present = tf.range(MAX_DIGITS)[None, :] >= MAX_DIGITS - lengths[:, None]  # (N, 3)
-        seeds = tf.random.split(tf.cast(seed, tf.int64), 5)
+        seeds = tf.random.split(tf.cast(seed, tf.int64), 6)
 
         # Pick a random MNIST image of each digit, then warp it.
         digit = tf.reshape(slot_digits, [-1])
@@ -119,6 +148,8 @@ class StripRenderer:
                 interpolation="BILINEAR",
                 fill_mode="CONSTANT",
             )
+        if self.elastic > 0:
+            glyphs = _elastic_warp(glyphs, seeds[5], self.elastic)
         glyphs = tf.reshape(glyphs, [n, MAX_DIGITS, DIGIT, DIGIT])
 
         # Cut each glyph to a window [start, end) of its columns, around its ink.

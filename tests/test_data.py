@@ -66,6 +66,25 @@ def test_unaugmented_clean_render_reproduces_mnist_pixels():
         assert window.shape[1] >= ink[-1] - ink[0] + 1  # the clean cut keeps the whole digit
 
 
+def test_elastic_distortion_bends_digits_but_keeps_them():
+    """Elastic strips differ from the plain ones of the same seed, keep roughly their ink, and repeat
+    with the seed; elastic=0 renders exactly the plain strips."""
+    images, labels = split_digits("test")
+    numbers, seed = np.arange(0, 256, 5), np.array([0, 2])
+    plain = StripRenderer(images, labels, cut="clean")  # the default
+    unbent = StripRenderer(images, labels, cut="clean", elastic=0.0)
+    elastic = StripRenderer(images, labels, cut="clean", elastic=1.0)
+    plain, unbent = plain.render(numbers, seed).numpy(), unbent.render(numbers, seed).numpy()
+    np.testing.assert_array_equal(plain, unbent)
+    bent = elastic.render(numbers, seed).numpy()
+    np.testing.assert_array_equal(bent, elastic.render(numbers, seed).numpy())
+    assert bent.min() >= 0 and bent.max() <= 255
+    changed = np.abs(bent - plain).mean(axis=(1, 2)) > 1
+    assert changed.all()
+    ink_ratio = bent.sum(axis=(1, 2)) / plain.sum(axis=(1, 2))
+    assert 0.7 < np.median(ink_ratio) < 1.3
+
+
 def test_course_cut_matches_course_spacing():
     renderer = StripRenderer.from_split("train", cut="course")
     width, cut_off = (t.numpy() for t in renderer.window_stats(np.arange(256).repeat(20), np.array([0, 1])))

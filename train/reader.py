@@ -33,6 +33,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="mixed",
                         help="training strips' spacing; mixed is half course, half clean")
+    parser.add_argument("--elastic", type=float, default=0.0,
+                        help="px of elastic distortion of the training digits (0: the course's affine maps only)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=45)
@@ -54,7 +56,7 @@ def parse_args(argv=None):
 def training_data(args):
     """Endless (images, position classes) batches from the training digits."""
     def renderer(cut):
-        return StripRenderer.from_split("train", args.mnist_dir, cut=cut)
+        return StripRenderer.from_split("train", args.mnist_dir, cut=cut, elastic=args.elastic)
 
     if args.cut == "mixed":
         halves = [renderer(cut).dataset(args.batch_size // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]

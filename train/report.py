@@ -147,17 +147,40 @@ def app_section():
     return "\n".join(lines)
 
 
-def dropout_full_runs():
-    """The dropout-0 and dropout-0.3 readers after full training runs, from their saved metrics."""
-    before, now = read_json(EXPERIMENTS / "reader-dropout0-full.json"), read_json(MODELS_DIR / "reader" / "metrics.json")
-    shipped = plots.read_history(MODELS_DIR / "reader" / "history.csv")
-    return (f"without dropout ({before['training']['epochs']} epochs, `experiments/reader-dropout0-full.json`) the "
-            f"reader ends at {pct(before['final_epoch_train_number_accuracy'])} training number accuracy, validation "
-            f"{pct(before['validation']['val_number_accuracy'])} (test {pct(before['test']['number_accuracy'])}); with "
-            f"dropout 0.3 ({len(shipped['loss'])} epochs, shipped) {pct(shipped['number_accuracy'][-1])} and "
-            f"{pct(now['validation']['val_number_accuracy'])} (test {pct(now['test']['number_accuracy'])}). Validation "
-            "cannot tell them apart (a few strips of 5,000, from only 1,000 validation digits). 0.3 was chosen, before "
-            "either was measured on the test split, to narrow the training/validation gap; it narrows it little.")
+def reader_runs():
+    """The reader's full-length training runs: earlier ones (`experiments/reader-*-full.json`, copies of their
+    saved metrics) and the shipped one, as (name, record) pairs."""
+    runs = [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob("reader-*-full.json"))]
+    shipped = read_json(MODELS_DIR / "reader" / "metrics.json")
+    history = plots.read_history(MODELS_DIR / "reader" / "history.csv")
+    return runs + [("`models/reader` (shipped)", {
+        **shipped, "training": read_json(MODELS_DIR / "reader" / "config.json")["training"],
+        "final_epoch_train_number_accuracy": history["number_accuracy"][-1]})]
+
+
+def reader_full_runs():
+    """The full runs as a table, and what they say about regularization, in numbers read from their records."""
+    runs = reader_runs()
+    setting = lambda run, key: run["training"].get(key, 0.0)  # runs from before --elastic had none
+    rows = [(name, run["training"]["dense"], setting(run, "dropout"), setting(run, "elastic"), run["training"]["epochs"],
+             pct(run["final_epoch_train_number_accuracy"]), pct(run["validation"]["val_number_accuracy"]),
+             pct(run["test"]["number_accuracy"]) if "test" in run else "not measured (not chosen)") for name, run in runs]
+    by_elastic = {setting(run, "elastic"): run for _, run in runs
+                  if run["training"]["dense"] == 256 and setting(run, "dropout") == 0.3}
+    fit = lambda elastic: (f"{pct(by_elastic[elastic]['final_epoch_train_number_accuracy'])} and "
+                           f"{pct(by_elastic[elastic]['validation']['val_number_accuracy'])}")
+    findings = (
+        "Dropout 0 and 0.3 tie on validation; 0.3 was chosen, before either was measured on the test split, to "
+        "narrow the training/validation gap, which it narrows little. Elastic distortion of the training digits "
+        "(`--elastic`, Simard et al. 2003), the classic remedy for few MNIST digits, lowered training and "
+        f"validation accuracy together: 1 px {fit(1.0)}, 0.5 px {fit(0.5)}, against {fit(0.0)} without it (dense "
+        "256, dropout 0.3). On this budget (45 epochs, 9,000 digits) the reader is short of fit, not of "
+        "regularization: across these runs validation follows training accuracy. A caveat: the validation digits "
+        "come from the training digits' writers while MNIST's test writers are others, so validation cannot show "
+        "a gain on new writers; the choice still follows validation, and the distorted readers were never "
+        "measured on the test split.")
+    return "\n".join([table(["run", "dense", "dropout", "elastic px", "epochs", "training number accuracy, last epoch",
+                             "validation", "test"], rows), "", findings])
 
 
 def reader_decisions():
@@ -176,15 +199,17 @@ def reader_decisions():
         f"- **Width**: 32 first-block filters reach {pct(r['cnn filters=32'])} vs {pct(base)} with 16, for "
         f"{seconds['cnn filters=32'] / seconds['cnn (base)']:.1f}x the time per step: the shipped reader has 32.",
         f"- **Dropout**: after the short budget 0 gives {pct(r['cnn dropout=0'])}, 0.1 {pct(base)}, 0.3 "
-        f"{pct(r['cnn dropout=0.3'])}: early on, dropout only slows learning. Over full runs, "
-        + dropout_full_runs(),
+        f"{pct(r['cnn dropout=0.3'])}: early on, dropout only slows learning. Full runs: below.",
         f"- **Batch normalization**: without it {pct(r['cnn no batch norm'])} vs {pct(base)}: kept.",
         f"- **Training spacing**: half course-cut, half clean-cut strips give {pct(r['cnn cut=mixed'])} on "
         f"course-cut validation vs {pct(base)} for course-cut only. Mixing costs nothing here and also covers "
         "the well-separated digits people draw in the app: the shipped reader trains on the mix.",
         "- **Output design**: three right-aligned positions x (ten digits + blank), decoded as the most "
         "likely *valid* number. The evaluation reports the same model decoded position by position "
-        "(`number_accuracy_per_position_argmax`) next to the constrained reading (`number_accuracy`).", ""])
+        "(`number_accuracy_per_position_argmax`) next to the constrained reading (`number_accuracy`).", "",
+        "Full training runs (all other settings the trainer's defaults; validation: 5,000 strips from the 1,000 "
+        "held-out digits, where about 0.15 points is noise; test: measured only for the readers that were shipped):",
+        "", reader_full_runs(), ""])
 
 
 def adder_decisions():
@@ -291,7 +316,7 @@ def main():
         model_section("end2end-aux-scratch", "End-to-end, auxiliary supervision, from scratch",
                       "python -m train.end2end --supervision aux --epochs 25 --out models/end2end-aux-scratch", {"test": "10,000 test pairs"}),
         model_section("end2end-sum-only", "End-to-end, sum-only supervision",
-                      "python -m train.end2end --supervision sum --out models/end2end-sum-only", {"test": "10,000 test pairs"}),
+                      "python -m train.end2end --supervision sum --epochs 25 --out models/end2end-sum-only", {"test": "10,000 test pairs"}),
         model_section("end2end-neural-sum-only", "End-to-end, sum-only supervision, learned MLP sum decoder",
                       "python -m train.end2end --supervision sum --combine neural --epochs 25 --out models/end2end-neural-sum-only",
                       {"test": "10,000 test pairs"}),

@@ -20,9 +20,10 @@ from train import adder, reader
 SWEEPS = {
     "reader": {
         "trainer": reader,
-        # the sweep's base model: 16 filters, dense 256, dropout 0.1 (the trainer's defaults are the final choice)
+        # the sweep's base model: 16 filters, dense 256, dropout 0.1, course-cut strips, no elastic distortion
+        # (the trainer's defaults are the final choice)
         "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
-                   "--filters", "16", "--dense", "256", "--dropout", "0.1"],
+                   "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0"],
         "metric": "val_number_accuracy",
         "variants": {
             "cnn (base)": [],
