@@ -10,6 +10,9 @@ the convolution of the two numbers' distributions,
 Every step is differentiable, so the model can learn from the sum alone (the "MNIST addition" setting
 of DeepProbLog and A-NeSI), or from the sum plus the numbers as auxiliary targets.
 
+The digit reader may also be an ensemble: several readers (each started from a trained reader) whose
+position probabilities are averaged, still one model trained as a whole.
+
 The alternative, `combine="neural"`, replaces the exact sum by a learned decoder: an MLP from both
 images' position probabilities to the sum's 511 classes. It has to learn addition too, from the same
 sums; `train.end2end --combine neural` trains it for the comparison in the README.
@@ -54,6 +57,16 @@ def neural_sum_decoder(hidden=512, name="sum"):
 COMBINES = ("exact", "neural")
 
 
+def build_digit_reader(reader_kwargs=None):
+    """Image (N, 28, 84) -> position probabilities (N, 3, 11): one reader (`reader_kwargs` a dict of
+    `build_reader` arguments), or the average of several ("member_0", ...: a list of such dicts)."""
+    if not isinstance(reader_kwargs, list):
+        return build_reader(name="digit_reader", **(reader_kwargs or {}))
+    image = keras.Input((28, 84), name="image")
+    members = [build_reader(name=f"member_{i}", **kwargs)(image) for i, kwargs in enumerate(reader_kwargs)]
+    return keras.Model(image, layers.Average(name="positions")(members), name="digit_reader")
+
+
 def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
     """Images {"image_a", "image_b"} (N, 28, 84) raw pixels -> sum probabilities (N, 511).
 
@@ -61,7 +74,7 @@ def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
     probabilities ("positions_a", "positions_b"), for the auxiliary-supervision regime."""
     if combine not in COMBINES:
         raise ValueError(f"unknown combine {combine!r}; expected one of {COMBINES}")
-    digit_reader = build_reader(name="digit_reader", **(reader_kwargs or {}))
+    digit_reader = build_digit_reader(reader_kwargs)
     inputs = {"image_a": keras.Input((28, 84), name="image_a"), "image_b": keras.Input((28, 84), name="image_b")}
     positions_a, positions_b = digit_reader(inputs["image_a"]), digit_reader(inputs["image_b"])
     if combine == "exact":

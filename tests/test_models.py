@@ -221,3 +221,22 @@ def test_end2end_can_start_from_a_trained_reader(models_dir, tmp_path, small_mni
         np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(trained))
     with pytest.raises(SystemExit, match="needs --supervision aux"):
         train_end2end.main(common + ["--supervision", "sum", "--out", "none"])
+
+
+def test_end2end_digit_reader_can_be_an_ensemble(models_dir, tmp_path, small_mnist_dir):
+    """Two --init-reader folders: each member starts from its reader, the digit reader averages them, and
+    the saved model loads and predicts through the public API."""
+    folder = str(models_dir / "reader")
+    train_end2end.main(["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8",
+                        "--mnist-dir", str(small_mnist_dir), "--init-reader", folder, folder, "--lr", "0",
+                        "--work-dir", str(tmp_path / "run"), "--out", str(tmp_path / "e2e")])
+    reader = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    end2end = load("e2e", models_dir=tmp_path)
+    digit_reader = end2end.model.get_layer("digit_reader")
+    for member in ("member_0", "member_1"):
+        for loaded, trained in zip(reader.trainable_weights, digit_reader.get_layer(member).trainable_weights):
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(trained))
+    assert len(end2end.config["architecture"]["digit_reader"]) == 2
+    images = np.random.default_rng(0).uniform(0, 255, (3, 28, 84)).astype(np.float32)
+    sums = end2end.predict(images, images)
+    assert sums.shape == (3,) and ((sums >= 0) & (sums <= 510)).all()

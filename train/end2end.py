@@ -3,6 +3,7 @@
     python -m train.end2end --supervision aux   # sum + the two numbers as auxiliary targets
     python -m train.end2end --supervision sum   # the sum only: digits and numbers are never seen
     python -m train.end2end --init-reader models/reader --epochs 8   # aux, starting from the trained reader
+    python -m train.end2end --init-reader models/reader models/reader-dense512   # an ensemble of two readers
 
 Both regimes train the same model (`mnistadd.end2end`): a shared digit reader and the exact,
 differentiable sum distribution. With `--supervision sum` the only loss is the sum's cross-entropy; the
@@ -35,9 +36,10 @@ def parse_args(argv=None):
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--init-reader", metavar="FOLDER",
+    parser.add_argument("--init-reader", metavar="FOLDER", nargs="+",
                         help="start the digit reader from a trained reader's weights (its architecture replaces "
-                             "--filters/--blocks/--dense/--dropout); aux supervision only: the reader saw digits")
+                             "--filters/--blocks/--dense/--dropout); several folders make the digit reader an "
+                             "ensemble that averages them; aux supervision only: the readers saw digits")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=64, help="pairs per step")
     parser.add_argument("--epochs", type=int, default=40)
@@ -52,6 +54,9 @@ def parse_args(argv=None):
     parser.add_argument("--push-to-hub", metavar="ORG/NAME")
     parser.add_argument("--private", action="store_true")
     return parser.parse_args(argv)
+
+
+READER_KEYS = ("filters", "blocks", "dense", "dropout")
 
 
 def as_pairs(images, numbers, supervision):
@@ -75,13 +80,20 @@ def train(args):
     if args.init_reader:
         if args.supervision == "sum":
             raise SystemExit("--init-reader needs --supervision aux: a trained reader has learned from digit labels")
-        architecture = read_json(Path(args.init_reader) / "config.json")["architecture"]
-        args.filters, args.blocks, args.dense, args.dropout = (architecture[k] for k in ("filters", "blocks", "dense", "dropout"))
-    model, with_positions = build_end2end(
-        dict(filters=args.filters, blocks=args.blocks, dense=args.dense, dropout=args.dropout), args.combine)
-    if args.init_reader:
-        reader = keras.saving.load_model(Path(args.init_reader) / "model.keras", compile=False)
-        model.get_layer("digit_reader").set_weights(reader.get_weights())
+        reader_kwargs = [{key: read_json(Path(folder) / "config.json")["architecture"][key] for key in READER_KEYS}
+                         for folder in args.init_reader]
+        for key in READER_KEYS:  # replaced by the readers' architecture, which config.json records
+            setattr(args, key, None)
+        if len(reader_kwargs) == 1:
+            reader_kwargs = reader_kwargs[0]
+    else:
+        reader_kwargs = {key: getattr(args, key) for key in READER_KEYS}
+    model, with_positions = build_end2end(reader_kwargs, args.combine)
+    digit_reader = model.get_layer("digit_reader")
+    members = [digit_reader] if isinstance(reader_kwargs, dict) else [
+        digit_reader.get_layer(f"member_{i}") for i in range(len(reader_kwargs))]
+    for folder, member in zip(args.init_reader or [], members):
+        member.set_weights(keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights())
     if args.supervision == "aux":
         trained, monitor = with_positions, "val_sum_accuracy"
         loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")
@@ -109,12 +121,12 @@ def train(args):
         "train_seconds_this_run": round(time.time() - started),
         "parameters": model.count_params(),
     }
-    return model, metrics, work_dir, monitor
+    return model, metrics, work_dir, monitor, reader_kwargs
 
 
 def main(argv=None):
     args = parse_args(argv)
-    model, metrics, work_dir, monitor = train(args)
+    model, metrics, work_dir, monitor, reader_kwargs = train(args)
     print(metrics)
     if args.out == "none":
         return
@@ -122,8 +134,7 @@ def main(argv=None):
     accuracy = monitor.removeprefix("val_")
     config = {
         "model": "end2end",
-        "architecture": {"digit_reader": {"filters": args.filters, "blocks": args.blocks, "dense": args.dense,
-                                          "dropout": args.dropout}, "combine": args.combine},
+        "architecture": {"digit_reader": reader_kwargs, "combine": args.combine},
         "input": {"image_a": [28, 84], "image_b": [28, 84], "pixels": "raw 0-255, ink high, background 0"},
         "output": "sum probabilities (511,) for sums 0..510",
     }
