@@ -28,8 +28,8 @@ def parse_args(argv=None):
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
     parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
     parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--dense", type=int, default=256)
-    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--dense", type=int, default=512)
+    parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="mixed",
                         help="training strips' spacing; mixed is half course, half clean")
