@@ -3,7 +3,7 @@
     python -m train.end2end --supervision aux   # sum + the two numbers as auxiliary targets
     python -m train.end2end --supervision sum   # the sum only: digits and numbers are never seen
     python -m train.end2end --init-reader models/reader --epochs 8   # aux, starting from the trained reader
-    python -m train.end2end --init-reader models/reader models/reader-dense512   # an ensemble of two readers
+    python -m train.end2end --init-reader models/reader models/reader-dense256   # an ensemble of two readers
 
 Both regimes train the same model (`mnistadd.end2end`): a shared digit reader and the exact,
 differentiable sum distribution. With `--supervision sum` the only loss is the sum's cross-entropy; the
