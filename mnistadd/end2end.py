@@ -67,6 +67,14 @@ def build_digit_reader(reader_kwargs=None):
     return keras.Model(image, layers.Average(name="positions")(members), name="digit_reader")
 
 
+def digit_reader_members(model):
+    """The end-to-end model's readers, in `build_digit_reader`'s order: the digit reader itself, or each
+    member of an ensemble."""
+    digit_reader = model.get_layer("digit_reader")
+    members = [layer for layer in digit_reader.layers if layer.name.startswith("member_")]
+    return members or [digit_reader]
+
+
 def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
     """Images {"image_a", "image_b"} (N, 28, 84) raw pixels -> sum probabilities (N, 511).
 

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.end2end import COMBINES, build_end2end
+from mnistadd.end2end import COMBINES, build_end2end, digit_reader_members
 from mnistadd.reader import NUMBER_CLASSES
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
 
@@ -89,10 +89,7 @@ def train(args):
     else:
         reader_kwargs = {key: getattr(args, key) for key in READER_KEYS}
     model, with_positions = build_end2end(reader_kwargs, args.combine)
-    digit_reader = model.get_layer("digit_reader")
-    members = [digit_reader] if isinstance(reader_kwargs, dict) else [
-        digit_reader.get_layer(f"member_{i}") for i in range(len(reader_kwargs))]
-    for folder, member in zip(args.init_reader or [], members):
+    for folder, member in zip(args.init_reader or [], digit_reader_members(model)):
         member.set_weights(keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights())
     if args.supervision == "aux":
         trained, monitor = with_positions, "val_sum_accuracy"

@@ -26,6 +26,12 @@ ANCHORS = [
 ]
 
 
+def experiment(name):
+    """A saved record from experiments/, or None where that experiment was not run."""
+    path = EXPERIMENTS / name
+    return read_json(path) if path.exists() else None
+
+
 def pct(value):
     return f"{100 * value:.2f} %"
 
@@ -199,11 +205,11 @@ def reader_full_runs():
 
 def reader_decisions():
     """The reader's choices, argued from the sweep table."""
-    path = EXPERIMENTS / "reader.json"
-    if not path.exists():
+    sweep = experiment("reader.json")
+    if not sweep:
         return ""
-    r = {name: v["val_number_accuracy"] for name, v in read_json(path).items()}
-    seconds = {name: v["train_seconds_this_run"] for name, v in read_json(path).items()}
+    r = {name: v["val_number_accuracy"] for name, v in sweep.items()}
+    seconds = {name: v["train_seconds_this_run"] for name, v in sweep.items()}
     base = r["cnn (base)"]
     return "\n".join([
         "Why the reader looks the way it does (validation number accuracy after the same short budget):", "",
@@ -228,10 +234,9 @@ def reader_decisions():
 
 def adder_decisions():
     """The adder's choices, argued from its sweep table."""
-    path = EXPERIMENTS / "adder.json"
-    if not path.exists():
+    results = experiment("adder.json")
+    if not results:
         return ""
-    results = read_json(path)
     r = {name: v["held_out_accuracy"] for name, v in results.items()}
     base = r.get("seq2seq lstm (base)")
     lines = ["Why the adder looks the way it does (accuracy on pairs never trained on, same short budget):", ""]
@@ -276,17 +281,14 @@ def end2end_decisions():
                   f"discover the digits and addition at once: early stopping ended it after {epochs} epochs near "
                   "chance, where the exact sum layer, given the same data and budget, learned the digits from sums "
                   "alone.", ""]
-    later = EXPERIMENTS / "end2end-from-dense512-reader.json"
-    if later.exists():
-        run = read_json(later)
-        lines += [f"Started from the shipped dense-512 reader instead (`{later.relative_to(ROOT)}`), the same recipe "
+    if run := experiment("end2end-from-dense512-reader.json"):
+        lines += ["Started from the shipped dense-512 reader instead (`experiments/end2end-from-dense512-reader.json`), "
+                  "the same recipe "
                   f"reached {pct(run['validation']['val_sum_accuracy'])} on validation and "
                   f"{pct(run['test']['sum_accuracy'])} on the test pairs; the shipped end-to-end model, started from "
                   "the dense-256 reader (`models/reader-dense256`), validates at "
                   f"{pct(read_json(MODELS_DIR / 'end2end' / 'metrics.json')['validation']['val_sum_accuracy'])} and stays.", ""]
-    ensemble = EXPERIMENTS / "end2end-ensemble.json"
-    if ensemble.exists():
-        run = read_json(ensemble)
+    if run := experiment("end2end-ensemble.json"):
         lines += [f"An ensemble digit reader (two trained readers averaged, fine-tuned as one model; "
                   f"`experiments/end2end-ensemble.json`) reached {pct(run['validation']['val_sum_accuracy'])} on "
                   f"validation, no better than one reader ({pct(run['single_reader_val_sum_accuracy'])} then), for "
