@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from mnistadd.reader import CLASSES, MAX_NUMBER, POSITIONS, build_reader, number_log_probs
+from mnistadd.reader import CLASSES, MAX_NUMBER, POSITIONS, build_reader, ensemble, number_log_probs
 
 MAX_SUM = 2 * MAX_NUMBER
 # For p(s) = sum_a p_A(a) p_B(s - a): the index of p_B(s - a), or of an appended zero where s - a is out of range.
@@ -62,17 +62,7 @@ def build_digit_reader(reader_kwargs=None):
     `build_reader` arguments), or the average of several ("member_0", ...: a list of such dicts)."""
     if not isinstance(reader_kwargs, list):
         return build_reader(name="digit_reader", **(reader_kwargs or {}))
-    image = keras.Input((28, 84), name="image")
-    members = [build_reader(name=f"member_{i}", **kwargs)(image) for i, kwargs in enumerate(reader_kwargs)]
-    return keras.Model(image, layers.Average(name="positions")(members), name="digit_reader")
-
-
-def digit_reader_members(model):
-    """The end-to-end model's readers, in `build_digit_reader`'s order: the digit reader itself, or each
-    member of an ensemble."""
-    digit_reader = model.get_layer("digit_reader")
-    members = [layer for layer in digit_reader.layers if layer.name.startswith("member_")]
-    return members or [digit_reader]
+    return ensemble([build_reader(name=f"member_{i}", **kwargs) for i, kwargs in enumerate(reader_kwargs)], "digit_reader")
 
 
 def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):

@@ -24,6 +24,9 @@ def read_history(path):
 
 def plot_history(history, metrics, path, title):
     """One panel per metric, training and validation curves per epoch."""
+    missing = [metric for metric in metrics if metric not in history]
+    if missing:  # an empty panel would hide a renamed metric
+        raise KeyError(f"history has no {missing}; its columns: {sorted(history)}")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     epochs = np.arange(1, len(history["loss"]) + 1)
     for ax, metric in zip(axes[0], metrics):

@@ -55,8 +55,12 @@ def conv_trunk(filters=16, blocks=3, batch_norm=True, name="trunk"):
     return keras.Sequential(stack, name=name)
 
 
-def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, name="reader"):
-    """The CNN reader: image (N, 28, 84) raw pixels -> position probabilities (N, 3, 11)."""
+def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, members=1, name="reader"):
+    """The CNN reader: image (N, 28, 84) raw pixels -> position probabilities (N, 3, 11). With
+    `members` > 1, an ensemble of that many such readers (`ensemble`)."""
+    if members > 1:
+        return ensemble([build_reader(filters, blocks, dense, dropout, batch_norm, name=f"member_{i}")
+                         for i in range(members)], name)
     image = keras.Input((28, 84), name="image")
     x = conv_trunk(filters, blocks, batch_norm)(image)
     x = layers.Dropout(dropout)(x)
@@ -64,7 +68,20 @@ def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, 
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(POSITIONS * CLASSES)(x)
     x = layers.Reshape((POSITIONS, CLASSES))(x)
-    return keras.Model(image, layers.Softmax(name="positions")(x), name=name)
+    # float32 even under a mixed-precision policy: the loss and `number_log_probs` need the precision
+    return keras.Model(image, layers.Softmax(name="positions", dtype="float32")(x), name=name)
+
+
+def ensemble(members, name="reader"):
+    """Readers ("member_0", ...) whose position probabilities are averaged, as one model. Independent
+    readers err on different strips, so their average errs less often than each of them."""
+    image = keras.Input((28, 84), name="image")
+    return keras.Model(image, layers.Average(name="positions", dtype="float32")([m(image) for m in members]), name=name)
+
+
+def ensemble_members(reader):
+    """The readers that `reader` averages, in order; a single reader is its own only member."""
+    return [layer for layer in reader.layers if layer.name.startswith("member_")] or [reader]
 
 
 def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
@@ -74,7 +91,7 @@ def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
     for units in hidden:
         x = layers.Dropout(dropout)(layers.Dense(units, activation="relu")(x))
     x = layers.Reshape((POSITIONS, CLASSES))(layers.Dense(POSITIONS * CLASSES)(x))
-    return keras.Model(image, layers.Softmax(name="positions")(x), name=name)
+    return keras.Model(image, layers.Softmax(name="positions", dtype="float32")(x), name=name)
 
 
 def read_numbers(position_probs):

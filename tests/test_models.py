@@ -10,10 +10,11 @@ import keras
 import numpy as np
 import pytest
 
-from mnistadd import load
+from mnistadd import load, plots
 from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
 from mnistadd.end2end import SumDistribution, build_end2end
-from mnistadd.reader import NUMBER_CLASSES, build_reader, encode_numbers, number_log_probs, read_numbers
+from mnistadd.reader import (NUMBER_CLASSES, build_reader, encode_numbers, ensemble_members, number_log_probs,
+                             read_numbers)
 from train import adder as train_adder
 from train import end2end as train_end2end
 from train import reader as train_reader
@@ -60,6 +61,36 @@ def test_reader_build_shapes():
     assert model.output_shape == (None, 3, 11)
     out = model.predict(random_strips(3), verbose=0)
     np.testing.assert_allclose(out.sum(-1), 1, rtol=1e-5)
+
+
+def test_reader_ensemble_averages_independent_members():
+    model = build_reader(filters=4, blocks=2, dense=8, members=3)
+    members = ensemble_members(model)
+    assert [m.name for m in members] == ["member_0", "member_1", "member_2"]
+    x = random_strips(2)
+    each = [m.predict(x, verbose=0) for m in members]
+    assert not np.allclose(each[0], each[1])  # initialized apart
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(each, axis=0), atol=1e-6)
+
+
+def test_reader_trains_in_bfloat16_and_is_saved_in_float32(models_dir):
+    """The trainer's defaults: an ensemble of two CNNs under mixed_bfloat16. Each member has a loss of its
+    own (the history shows both), and the saved model computes in float32 on any machine."""
+    config = json.loads((models_dir / "reader" / "config.json").read_text())
+    assert config["architecture"]["members"] == 2 and config["training"]["precision"] == "mixed_bfloat16"
+    header = (models_dir / "reader" / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"member_0_loss", "member_1_loss", "val_positions_number_accuracy"} <= set(header)
+    model = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    layers = [layer for member in ensemble_members(model) for layer in member.get_layer("trunk").layers]
+    assert {layer.dtype_policy.name for layer in layers} == {"float32"}
+    assert keras.mixed_precision.global_policy().name == "float32"  # training left no global policy behind
+
+
+def test_history_plot_refuses_a_missing_metric(tmp_path):
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "positions_number_accuracy": [0.5, 0.9]}
+    with pytest.raises(KeyError, match="number_accuracy"):
+        plots.plot_history(history, ["loss", "number_accuracy"], tmp_path / "h.png", "Reader")
+    assert not (tmp_path / "h.png").exists()
 
 
 def test_reader_folder_and_predict(models_dir):

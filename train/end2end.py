@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.end2end import COMBINES, build_end2end, digit_reader_members
+from mnistadd.end2end import COMBINES, build_end2end
 from mnistadd.reader import NUMBER_CLASSES
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
 
@@ -56,7 +56,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-READER_KEYS = ("filters", "blocks", "dense", "dropout")
+READER_KEYS = ("filters", "blocks", "dense", "dropout")  # the flags; a reader's config may also say "members"
 
 
 def as_pairs(images, numbers, supervision):
@@ -80,8 +80,8 @@ def train(args):
     if args.init_reader:
         if args.supervision == "sum":
             raise SystemExit("--init-reader needs --supervision aux: a trained reader has learned from digit labels")
-        reader_kwargs = [{key: read_json(Path(folder) / "config.json")["architecture"][key] for key in READER_KEYS}
-                         for folder in args.init_reader]
+        architectures = [read_json(Path(folder) / "config.json")["architecture"] for folder in args.init_reader]
+        reader_kwargs = [{key: arch[key] for key in (*READER_KEYS, "members") if key in arch} for arch in architectures]
         for key in READER_KEYS:  # replaced by the readers' architecture, which config.json records
             setattr(args, key, None)
         if len(reader_kwargs) == 1:
@@ -89,8 +89,9 @@ def train(args):
     else:
         reader_kwargs = {key: getattr(args, key) for key in READER_KEYS}
     model, with_positions = build_end2end(reader_kwargs, args.combine)
-    for folder, member in zip(args.init_reader or [], digit_reader_members(model)):
-        member.set_weights(keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights())
+    if args.init_reader:  # the digit reader's weights are its members', in order
+        model.get_layer("digit_reader").set_weights(sum(
+            (keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights() for folder in args.init_reader), []))
     if args.supervision == "aux":
         trained, monitor = with_positions, "val_sum_accuracy"
         loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")

@@ -4,6 +4,11 @@
     python -m train.reader --resume              # continue an interrupted run
     python -m train.reader --arch mlp --out none # the MLP baseline, no model folder
 
+The shipped reader is an ensemble of `--members` CNNs, trained side by side in one model, each on its own
+loss (so they stay independent and err on different strips) while early stopping follows their average.
+Training computes in bfloat16 where it can (`--precision`), which makes the two members fit in under an
+hour on two CPU cores; the saved model computes in float32.
+
 Data: endless strips rendered on the fly (`tf.data`, `mnistadd.data`) from the MNIST training digits
 minus the last 10 %, which render a fixed validation set. Early stopping and the model finally kept
 follow validation number accuracy; the test digits are never seen here (`python -m mnistadd.evaluate
@@ -19,7 +24,8 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.reader import NUMBER_CLASSES, build_mlp_reader, build_reader, number_accuracy, read_numbers
+from mnistadd.reader import (NUMBER_CLASSES, build_mlp_reader, build_reader, ensemble_members, number_accuracy,
+                             read_numbers)
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
 
@@ -31,13 +37,16 @@ def parse_args(argv=None):
     parser.add_argument("--dense", type=int, default=512)
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
+    parser.add_argument("--members", type=int, default=2, help="CNNs whose predictions the reader averages")
+    parser.add_argument("--precision", choices=["mixed_bfloat16", "float32"], default="mixed_bfloat16",
+                        help="compute dtype while training; bfloat16 is faster only on CPUs or GPUs that support it")
     parser.add_argument("--cut", choices=["course", "clean", "mixed"], default="mixed",
                         help="training strips' spacing; mixed is half course, half clean")
     parser.add_argument("--elastic", type=float, default=0.0,
                         help="px of elastic distortion of the training digits (0: the course's affine maps only)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=45)
+    parser.add_argument("--epochs", type=int, default=35)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
     parser.add_argument("--patience", type=int, default=20,
                         help="epochs without a better validation accuracy before stopping; the cosine schedule's "
@@ -67,16 +76,49 @@ def training_data(args):
     return batches.map(lambda images, numbers: (images, tf.gather(classes, numbers)))
 
 
-def build_model(args):
-    if args.arch == "mlp":
-        return build_mlp_reader(dropout=args.dropout)
-    return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm)
+def build_model(args, precision="float32"):
+    """The reader under a dtype policy: "mixed_bfloat16" computes in bfloat16 (weights stay float32)."""
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        if args.arch == "mlp":
+            return build_mlp_reader(dropout=args.dropout)
+        return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm, args.members)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def float32_copy(args, model):
+    """The trained reader computing in float32, as it is saved: the same weights, which mixed precision
+    keeps in float32 anyway."""
+    copy = build_model(args)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def training_view(model):
+    """What `fit` trains: the reader with its position probabilities as output "positions"; for an
+    ensemble, also each member's as an output with a loss of its own, while "positions", their average,
+    only has the metrics. Returns the view, the outputs with a loss, and the number-accuracy metric's name."""
+    members = ensemble_members(model)
+    if len(members) == 1:
+        return keras.Model(model.input, {"positions": model.output}), ["positions"], accuracy_metric(model)
+    outputs = {member.name: member(model.input) for member in members}
+    # the average of these very outputs: model.output would run every member a second time
+    average = keras.layers.Average(name="positions", dtype="float32")(list(outputs.values()))
+    return keras.Model(model.input, {**outputs, "positions": average}), list(outputs), accuracy_metric(model)
+
+
+def accuracy_metric(model):
+    """The history's column for the reader's number accuracy: Keras prefixes a metric with its output's
+    name when a model has several outputs, as an ensemble's training view does."""
+    return "number_accuracy" if len(ensemble_members(model)) == 1 else "positions_number_accuracy"
 
 
 def architecture_config(args):
     config = {"arch": args.arch, "dropout": args.dropout}
     if args.arch == "cnn":
-        config.update(filters=args.filters, blocks=args.blocks, dense=args.dense, batch_norm=args.batch_norm)
+        config.update(filters=args.filters, blocks=args.blocks, dense=args.dense, batch_norm=args.batch_norm,
+                      members=args.members)
     return config
 
 
@@ -85,21 +127,24 @@ def train(args):
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir, args.resume)
     val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=args.seed + 1000)
-    model = build_model(args)
-    model.compile(
+    model = build_model(args, args.precision)
+    view, losses, accuracy = training_view(model)
+    view.compile(
         optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy", number_accuracy],
+        loss=dict.fromkeys(losses, "sparse_categorical_crossentropy"),
+        metrics={"positions": ["accuracy", number_accuracy]},
     )
+    targets = lambda classes: dict.fromkeys(view.output_names, classes)  # every output reads the same number
     started = time.time()
-    model.fit(
-        training_data(args),
+    view.fit(
+        training_data(args).map(lambda images, classes: (images, targets(classes))),
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
-        validation_data=(val_images, NUMBER_CLASSES[val_numbers]),
-        callbacks=training_callbacks(work_dir, "val_number_accuracy", args.patience),
+        validation_data=(val_images, targets(NUMBER_CLASSES[val_numbers])),
+        callbacks=training_callbacks(work_dir, f"val_{accuracy}", args.patience),
         shuffle=False,  # the stream is random already
     )
+    model = float32_copy(args, model)
     predicted, _ = read_numbers(model.predict(val_images, batch_size=512, verbose=0))
     val_metrics = {
         "val_number_accuracy": float(np.mean(predicted == val_numbers)),
@@ -113,14 +158,16 @@ def train(args):
 def model_plots(model, history_csv, val_image):
     """Learning curves, first-layer filters and feature maps, as (file name, writer) pairs."""
     history = plots.read_history(history_csv)
-    files = [("history.png", lambda p: plots.plot_history(history, ["loss", "number_accuracy"], p, "Reader"))]
-    convs = [layer for layer in model.get_layer("trunk").layers if isinstance(layer, keras.layers.Conv2D)]
+    accuracy = accuracy_metric(model)
+    files = [("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, "Reader"))]
+    trunk = ensemble_members(model)[0].get_layer("trunk")  # an ensemble shows its first member's
+    convs = [layer for layer in trunk.layers if isinstance(layer, keras.layers.Conv2D)]
     if convs:
         files.append(("filters.png", lambda p: plots.plot_filters(
             keras.ops.convert_to_numpy(convs[0].kernel), p, "Reader: first convolution's 3x3 filters")))
-        relus = [layer for layer in model.get_layer("trunk").layers if isinstance(layer, keras.layers.ReLU)]
+        relus = [layer for layer in trunk.layers if isinstance(layer, keras.layers.ReLU)]
         block_outputs = relus[1::2]  # the last activation of each conv block
-        probe = keras.Model(model.get_layer("trunk").inputs, [layer.output for layer in block_outputs])
+        probe = keras.Model(trunk.inputs, [layer.output for layer in block_outputs])
         maps = {f"block {i + 1}": m[0] for i, m in enumerate(probe.predict(val_image[None], verbose=0))}
         files.append(("activations.png", lambda p: plots.plot_activations(
             val_image, maps, p, "Reader: feature maps after each conv block, one validation strip")))
