@@ -73,17 +73,28 @@ def test_reader_ensemble_averages_independent_members():
     np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(each, axis=0), atol=1e-6)
 
 
-def test_reader_trains_in_bfloat16_and_is_saved_in_float32(models_dir):
-    """The trainer's defaults: an ensemble of two CNNs under mixed_bfloat16. Each member has a loss of its
-    own (the history shows both), and the saved model computes in float32 on any machine."""
-    config = json.loads((models_dir / "reader" / "config.json").read_text())
-    assert config["architecture"]["members"] == 2 and config["training"]["precision"] == "mixed_bfloat16"
-    header = (models_dir / "reader" / "history.csv").read_text().splitlines()[0].split(",")
+def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, small_mnist_dir):
+    """Two CNNs under mixed_bfloat16: each member has a loss of its own (the history shows both), early
+    stopping follows their average, and the saved model computes in float32 on any machine."""
+    train_reader.main(TINY_CNN + ["--members", "2", "--precision", "mixed_bfloat16", "--epochs", "1",
+                                  "--steps-per-epoch", "2", "--val-size", "16", "--mnist-dir", str(small_mnist_dir),
+                                  "--out", str(tmp_path / "reader"), "--work-dir", str(tmp_path / "run")])
+    config = json.loads((tmp_path / "reader" / "config.json").read_text())
+    assert config["architecture"]["members"] == 2
+    header = (tmp_path / "reader" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"member_0_loss", "member_1_loss", "val_positions_number_accuracy"} <= set(header)
-    model = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    model = keras.saving.load_model(tmp_path / "reader" / "model.keras", compile=False)
     layers = [layer for member in ensemble_members(model) for layer in member.get_layer("trunk").layers]
     assert {layer.dtype_policy.name for layer in layers} == {"float32"}
     assert keras.mixed_precision.global_policy().name == "float32"  # training left no global policy behind
+    assert load("reader", models_dir=tmp_path).predict(random_strips(2)).shape == (2,)
+    # the end-to-end model starts from such a folder too: its digit reader is then the same ensemble
+    train_end2end.main(["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8", "--lr", "0",
+                        "--mnist-dir", str(small_mnist_dir), "--init-reader", str(tmp_path / "reader"),
+                        "--work-dir", str(tmp_path / "e2e-run"), "--out", str(tmp_path / "e2e")])
+    digit_reader = load("e2e", models_dir=tmp_path).model.get_layer("digit_reader")
+    for loaded, trained in zip(model.trainable_weights, digit_reader.trainable_weights, strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(trained))
 
 
 def test_history_plot_refuses_a_missing_metric(tmp_path):
