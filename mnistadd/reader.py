@@ -74,7 +74,7 @@ def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, 
 
 def ensemble(members, name="reader"):
     """Readers ("member_0", ...) whose position probabilities are averaged, as one model. Independent
-    readers err on different strips, so their average errs less often than each of them."""
+    readers tend to err on different strips, which the average can outvote."""
     image = keras.Input((28, 84), name="image")
     return keras.Model(image, layers.Average(name="positions", dtype="float32")([m(image) for m in members]), name=name)
 

@@ -90,8 +90,9 @@ def train(args):
         reader_kwargs = {key: getattr(args, key) for key in READER_KEYS}
     model, with_positions = build_end2end(reader_kwargs, args.combine)
     if args.init_reader:  # the digit reader's weights are its members', in order
-        model.get_layer("digit_reader").set_weights(sum(
-            (keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights() for folder in args.init_reader), []))
+        model.get_layer("digit_reader").set_weights([
+            weights for folder in args.init_reader
+            for weights in keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights()])
     if args.supervision == "aux":
         trained, monitor = with_positions, "val_sum_accuracy"
         loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")
