@@ -20,6 +20,7 @@ numpy generators (`data_generator.py`), the `tf.data` training pipelines and the
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -87,19 +88,10 @@ def _elastic_warp(glyphs, seed, strength):
     n = tf.shape(glyphs)[0]
     grid = tf.random.stateless_normal([n, ELASTIC_GRID, ELASTIC_GRID, 2], seed, stddev=strength)
     field = tf.image.resize(grid, [DIGIT, DIGIT], method="bicubic")  # (n, 28, 28, 2): dy, dx
-    rows, cols = tf.meshgrid(tf.range(DIGIT, dtype=tf.float32), tf.range(DIGIT, dtype=tf.float32), indexing="ij")
-    y, x = rows + field[..., 0], cols + field[..., 1]
-    y0, x0 = tf.floor(y), tf.floor(x)
-    batch = tf.broadcast_to(tf.range(n)[:, None, None], [n, DIGIT, DIGIT])
-    warped = 0.0
-    for dy in (0, 1):
-        for dx in (0, 1):
-            yy, xx = y0 + dy, x0 + dx
-            weight = (1 - tf.abs(y - yy)) * (1 - tf.abs(x - xx))
-            inside = (yy >= 0) & (yy < DIGIT) & (xx >= 0) & (xx < DIGIT)  # ink outside the glyph is 0
-            index = tf.stack([batch, tf.clip_by_value(tf.cast(yy, tf.int32), 0, DIGIT - 1),
-                              tf.clip_by_value(tf.cast(xx, tf.int32), 0, DIGIT - 1)], axis=-1)
-            warped += tf.gather_nd(glyphs[..., 0], index) * weight * tf.cast(inside, tf.float32)
+    batch, rows, cols = tf.meshgrid(tf.range(tf.cast(n, tf.float32)), tf.range(DIGIT, dtype=tf.float32),
+                                    tf.range(DIGIT, dtype=tf.float32), indexing="ij")
+    warped = keras.ops.image.map_coordinates(glyphs[..., 0], [batch, rows + field[..., 0], cols + field[..., 1]],
+                                             order=1, fill_mode="constant")  # outside the glyph, ink is 0
     return warped[..., None]
 
 

@@ -101,17 +101,17 @@ def training_view(model):
     only has the metrics. Returns the view, the outputs with a loss, and the number-accuracy metric's name."""
     members = ensemble_members(model)
     if len(members) == 1:
-        return keras.Model(model.input, {"positions": model.output}), ["positions"], accuracy_metric(model)
+        return keras.Model(model.input, {"positions": model.output}), ["positions"], accuracy_metric(1)
     outputs = {member.name: member(model.input) for member in members}
     # the average of these very outputs: model.output would run every member a second time
     average = keras.layers.Average(name="positions", dtype="float32")(list(outputs.values()))
-    return keras.Model(model.input, {**outputs, "positions": average}), list(outputs), accuracy_metric(model)
+    return keras.Model(model.input, {**outputs, "positions": average}), list(outputs), accuracy_metric(len(members))
 
 
-def accuracy_metric(model):
-    """The history's column for the reader's number accuracy: Keras prefixes a metric with its output's
-    name when a model has several outputs, as an ensemble's training view does."""
-    return "number_accuracy" if len(ensemble_members(model)) == 1 else "positions_number_accuracy"
+def accuracy_metric(members):
+    """The history's column for the number accuracy of a reader of `members` CNNs: Keras prefixes a metric
+    with its output's name when a model has several outputs, as an ensemble's training view does."""
+    return "number_accuracy" if members == 1 else "positions_number_accuracy"
 
 
 def architecture_config(args):
@@ -158,7 +158,7 @@ def train(args):
 def model_plots(model, history_csv, val_image):
     """Learning curves, first-layer filters and feature maps, as (file name, writer) pairs."""
     history = plots.read_history(history_csv)
-    accuracy = accuracy_metric(model)
+    accuracy = accuracy_metric(len(ensemble_members(model)))
     files = [("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, "Reader"))]
     trunk = ensemble_members(model)[0].get_layer("trunk")  # an ensemble shows its first member's
     convs = [layer for layer in trunk.layers if isinstance(layer, keras.layers.Conv2D)]

@@ -14,6 +14,7 @@ from mnistadd import plots
 from mnistadd.api import MODELS_DIR
 from mnistadd.paths import write_text_atomic
 from mnistadd.training import read_json
+from train.reader import accuracy_metric
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"
@@ -157,12 +158,11 @@ def reader_runs():
     """The reader's full-length training runs: earlier ones (`experiments/reader-*-full.json`, copies of their
     saved metrics) and the shipped one, as (name, record) pairs."""
     runs = [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob("reader-*-full.json"))]
-    shipped = read_json(MODELS_DIR / "reader" / "metrics.json")
+    shipped, config = read_json(MODELS_DIR / "reader" / "metrics.json"), read_json(MODELS_DIR / "reader" / "config.json")
     history = plots.read_history(MODELS_DIR / "reader" / "history.csv")
-    accuracy = "positions_number_accuracy" if "positions_number_accuracy" in history else "number_accuracy"  # an ensemble's
+    accuracy = accuracy_metric(config["architecture"].get("members", 1))
     return runs + [("`models/reader` (shipped)", {
-        **shipped, "training": read_json(MODELS_DIR / "reader" / "config.json")["training"],
-        "final_epoch_train_number_accuracy": history[accuracy][-1]})]
+        **shipped, "training": config["training"], "final_epoch_train_number_accuracy": history[accuracy][-1]})]
 
 
 def points(run, other, split, metric):
