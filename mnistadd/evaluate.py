@@ -106,6 +106,8 @@ def evaluate_end2end(folder, mnist_dir=None, n_pairs=10000):
             pipeline_sum_accuracy=float(np.mean(pipeline == sums)),
             pipeline_lucky_fraction=float(np.mean((pipeline == sums) & (read != numbers).any(axis=1))),
             pipeline_both_numbers_read=float(np.mean((read == numbers).all(axis=1))),
+            # which reader: the one beside this model today, which may be newer than the model
+            pipeline_reader=", ".join(f"{key} {value}" for key, value in reader.config["architecture"].items()),
         )
     wrong = np.flatnonzero(predicted != sums)[:12]
     plots.plot_gallery(np.concatenate([x[wrong, 0], x[wrong, 1]], axis=2),

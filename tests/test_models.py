@@ -10,13 +10,14 @@ import keras
 import numpy as np
 import pytest
 
-from mnistadd import load, plots
+from mnistadd import evaluate, load, plots
 from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
 from mnistadd.end2end import SumDistribution, build_end2end
 from mnistadd.reader import (NUMBER_CLASSES, build_reader, encode_numbers, ensemble_members, number_log_probs,
                              read_numbers)
 from train import adder as train_adder
 from train import end2end as train_end2end
+from train import record as train_record
 from train import reader as train_reader
 
 TINY_CNN = ["--filters", "4", "--blocks", "2", "--dense", "8"]
@@ -81,6 +82,8 @@ def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, sm
                                   "--out", str(tmp_path / "reader"), "--work-dir", str(tmp_path / "run")])
     config = json.loads((tmp_path / "reader" / "config.json").read_text())
     assert config["architecture"]["members"] == 2
+    members_accuracy = json.loads((tmp_path / "reader" / "metrics.json").read_text())["validation"]["val_number_accuracy_members"]
+    assert len(members_accuracy) == 2 and all(0 <= a <= 1 for a in members_accuracy)
     header = (tmp_path / "reader" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"member_0_loss", "member_1_loss", "val_positions_number_accuracy"} <= set(header)
     model = keras.saving.load_model(tmp_path / "reader" / "model.keras", compile=False)
@@ -239,6 +242,22 @@ def test_end2end_folder_and_predict(models_dir):
         np.testing.assert_array_equal(loaded.predict({"image_a": a, "image_b": b}, verbose=0).argmax(1), sums)
     with pytest.raises(ValueError, match="as many strips"):
         end2end.predict(a, b[:2])
+
+
+def test_a_reader_run_is_recorded_with_its_settings_and_metrics(models_dir, tmp_path):
+    train_record.main([str(models_dir / "reader"), str(tmp_path / "run.json"), "--about", "a tiny run"])
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["about"] == "a tiny run" and record["training"]["filters"] == 4
+    assert record["validation"] == json.loads((models_dir / "reader" / "metrics.json").read_text())["validation"]
+    history = plots.read_history(models_dir / "reader" / "history.csv")
+    column = "number_accuracy" if "number_accuracy" in history else "positions_number_accuracy"  # one CNN or several
+    assert record["final_epoch_train_number_accuracy"] == history[column][-1]
+
+
+def test_end2end_evaluation_names_the_pipeline_it_compares_with(models_dir, small_mnist_dir):
+    metrics = evaluate.evaluate_end2end(models_dir / "end2end", small_mnist_dir, n_pairs=64)
+    assert metrics["pairs"] == 64 and 0 <= metrics["sum_accuracy"] <= 1 and 0 <= metrics["pipeline_sum_accuracy"] <= 1
+    assert "filters 4" in metrics["pipeline_reader"]  # the tiny reader beside it, not the shipped one
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

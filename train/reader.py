@@ -144,14 +144,17 @@ def train(args):
         callbacks=training_callbacks(work_dir, f"val_{accuracy}", args.patience),
         shuffle=False,  # the stream is random already
     )
+    seconds = round(time.time() - started)  # after --resume: the resumed part only
     model = float32_copy(args, model)
-    predicted, _ = read_numbers(model.predict(val_images, batch_size=512, verbose=0))
-    val_metrics = {
-        "val_number_accuracy": float(np.mean(predicted == val_numbers)),
-        "val_images": args.val_size,
-        "train_seconds_this_run": round(time.time() - started),  # after --resume: the resumed part only
-        "parameters": model.count_params(),
-    }
+
+    def accuracy(reader):
+        predicted, _ = read_numbers(reader.predict(val_images, batch_size=512, verbose=0))
+        return float(np.mean(predicted == val_numbers))
+
+    val_metrics = {"val_number_accuracy": accuracy(model)}
+    if args.members > 1:  # how much the average adds to each CNN alone
+        val_metrics["val_number_accuracy_members"] = [accuracy(member) for member in ensemble_members(model)]
+    val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
     return model, val_metrics, work_dir
 
 
