@@ -147,13 +147,13 @@ def train(args):
     seconds = round(time.time() - started)  # after --resume: the resumed part only
     model = float32_copy(args, model)
 
-    def accuracy(reader):
+    def read_accuracy(reader):
         predicted, _ = read_numbers(reader.predict(val_images, batch_size=512, verbose=0))
         return float(np.mean(predicted == val_numbers))
 
-    val_metrics = {"val_number_accuracy": accuracy(model)}
+    val_metrics = {"val_number_accuracy": read_accuracy(model)}
     if args.members > 1:  # how much the average adds to each CNN alone
-        val_metrics["val_number_accuracy_members"] = [accuracy(member) for member in ensemble_members(model)]
+        val_metrics["val_number_accuracy_members"] = [read_accuracy(member) for member in ensemble_members(model)]
     val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
     return model, val_metrics, work_dir
 
