@@ -145,15 +145,14 @@ def train(args):
         shuffle=False,  # the stream is random already
     )
     seconds = round(time.time() - started)  # after --resume: the resumed part only
-    model = float32_copy(args, model)
-
-    def read_accuracy(reader):
-        predicted, _ = read_numbers(reader.predict(val_images, batch_size=512, verbose=0))
-        return float(np.mean(predicted == val_numbers))
-
-    val_metrics = {"val_number_accuracy": read_accuracy(model)}
+    if args.precision != "float32":
+        model = float32_copy(args, model)
+    # each CNN's probabilities once; the ensemble's are their average, as its Average layer computes
+    member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
+    read_accuracy = lambda probs: float(np.mean(read_numbers(probs)[0] == val_numbers))
+    val_metrics = {"val_number_accuracy": read_accuracy(np.mean(member_probs, axis=0))}
     if args.members > 1:  # how much the average adds to each CNN alone
-        val_metrics["val_number_accuracy_members"] = [read_accuracy(member) for member in ensemble_members(model)]
+        val_metrics["val_number_accuracy_members"] = [read_accuracy(probs) for probs in member_probs]
     val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
     return model, val_metrics, work_dir
 
