@@ -219,7 +219,8 @@ def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine)
     train_end2end.main(TINY_CNN + ["--supervision", "sum", "--combine", combine, "--epochs", "1", "--steps-per-epoch", "2",
                                    "--batch-size", "4", "--val-size", "8", "--mnist-dir", str(small_mnist_dir),
                                    "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
-    assert json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]["supervision"] == "sum"
+    validation = json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]
+    assert validation["supervision"] == "sum" and "val_sum_accuracy_at_start" not in validation  # nothing to start from
     end2end = load("e2e", models_dir=tmp_path)
     assert end2end.config["architecture"]["combine"] == combine
     a, b = random_strips(2, 1), random_strips(2, 2)
@@ -254,6 +255,15 @@ def test_a_reader_run_is_recorded_with_its_settings_and_metrics(models_dir, tmp_
     assert record["final_epoch_train_number_accuracy"] == history[column][-1]
 
 
+def test_an_end2end_run_is_recorded_with_its_accuracy_per_epoch(models_dir, tmp_path):
+    train_record.main([str(models_dir / "end2end"), str(tmp_path / "run.json"), "--about", "a tiny run"])
+    record = json.loads((tmp_path / "run.json").read_text())
+    history = plots.read_history(models_dir / "end2end" / "history.csv")
+    assert record["history"] == {column: history[column] for column in ("sum_accuracy", "val_sum_accuracy")}
+    assert record["validation"] == json.loads((models_dir / "end2end" / "metrics.json").read_text())["validation"]
+    assert record["architecture"]["combine"] == "exact" and "final_epoch_train_number_accuracy" not in record
+
+
 def test_end2end_evaluation_names_the_pipeline_it_compares_with(models_dir, small_mnist_dir):
     metrics = evaluate.evaluate_end2end(models_dir / "end2end", small_mnist_dir, n_pairs=64)
     assert metrics["pairs"] == 64 and 0 <= metrics["sum_accuracy"] <= 1 and 0 <= metrics["pipeline_sum_accuracy"] <= 1
@@ -275,6 +285,8 @@ def test_end2end_can_start_from_a_trained_reader(models_dir, tmp_path, small_mni
               "--mnist-dir", str(small_mnist_dir), "--init-reader", str(models_dir / "reader"),
               "--work-dir", str(tmp_path / "run")]
     train_end2end.main(common + ["--out", str(tmp_path / "e2e"), "--lr", "0"])  # lr 0: weights stay as loaded
+    validation = json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]
+    assert 0 <= validation["val_sum_accuracy_at_start"] <= 1  # the reader's sums before any end-to-end step
     reader = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
     end2end = keras.saving.load_model(tmp_path / "e2e" / "model.keras", compile=False)
     # trainable weights only: batch norm's moving statistics follow the batches even at lr 0
