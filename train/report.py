@@ -170,7 +170,7 @@ def reader_full_runs():
     runs = reader_runs()
     setting = lambda run, key, default=0.0: run["training"].get(key, default)  # settings older runs did not have
     rows = [(name, setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"], setting(run, "dropout"), setting(run, "elastic"),
-             run["training"]["epochs"], setting(run, "precision", "float32"), pct(run["final_epoch_train_number_accuracy"]),
+             run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), pct(run["final_epoch_train_number_accuracy"]),
              pct(run["validation"]["val_number_accuracy"]), f"{run['validation']['train_seconds_this_run']:,} s",
              pct(run["test"]["number_accuracy"]) if "test" in run else "not measured (not chosen)") for name, run in runs]
     single = [run for _, run in runs if setting(run, "members", 1) == 1]
@@ -221,7 +221,10 @@ def reader_full_runs():
             f"An ensemble: {training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) trained side by side in one model, each on its own "
             "loss so that they stay independent, read through the average of their position probabilities; "
-            f"{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, {ms_per_step(run)} ms per step "
+            f"{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, "
+            + ("" if training["cut"] == "mixed" else f"on {training['cut']}-cut strips only (the test split's "
+               "spacing, where the others train on half course-cut, half clean-cut strips), ")
+            + f"{ms_per_step(run)} ms per step "
             f"({validation['train_seconds_this_run']:,} s). Validation {pct(validation['val_number_accuracy'])}"
             + (f" (each CNN alone: {', '.join(pct(a) for a in alone)}; the average gains "
                f"{100 * (validation['val_number_accuracy'] - max(alone)):+.2f} points over the best of them)" if alone else "")
@@ -230,7 +233,7 @@ def reader_full_runs():
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
             "filters, fewer epochs or bfloat16), and averaging them has not made up the difference on validation.")
-    return "\n".join([table(["run", "CNNs", "filters", "dense", "dropout", "elastic px", "epochs", "precision",
+    return "\n".join([table(["run", "CNNs", "filters", "dense", "dropout", "elastic px", "training cut", "epochs", "precision",
                              "training number accuracy, last epoch", "validation", "training time", "test"], rows), "",
                       "\n\n".join(findings)])
 
@@ -348,8 +351,7 @@ def end2end_decisions():
                   f"discover the digits and addition at once: early stopping ended it after {epochs} epochs near "
                   "chance, where the exact sum layer, given the same data and budget, learned the digits from sums "
                   "alone.", ""]
-    if starts := end2end_starts():
-        lines += starts
+    lines += end2end_starts()
     if run := experiment("end2end-ensemble.json"):
         lines += [f"An ensemble digit reader (two trained readers averaged, fine-tuned as one model; "
                   f"`experiments/end2end-ensemble.json`) reached {pct(run['validation']['val_sum_accuracy'])} on "
