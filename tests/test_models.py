@@ -245,6 +245,13 @@ def test_end2end_folder_and_predict(models_dir):
         end2end.predict(a, b[:2])
 
 
+def test_the_mlp_baseline_records_no_member_accuracies(small_mnist_dir, tmp_path):
+    args = train_reader.parse_args(["--arch", "mlp", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8",
+                                    "--val-size", "8", "--mnist-dir", str(small_mnist_dir), "--work-dir", str(tmp_path)])
+    _, val_metrics, _ = train_reader.train(args)  # --members keeps its ensemble default, which the MLP ignores
+    assert 0 <= val_metrics["val_number_accuracy"] <= 1 and "val_number_accuracy_members" not in val_metrics
+
+
 def test_a_reader_run_is_recorded_with_its_settings_and_metrics(models_dir, tmp_path):
     train_record.main([str(models_dir / "reader"), str(tmp_path / "run.json"), "--about", "a tiny run"])
     record = json.loads((tmp_path / "run.json").read_text())

@@ -151,7 +151,7 @@ def train(args):
     member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
     read_accuracy = lambda probs: float(np.mean(read_numbers(probs)[0] == val_numbers))
     val_metrics = {"val_number_accuracy": read_accuracy(np.mean(member_probs, axis=0))}
-    if args.members > 1:  # how much the average adds to each CNN alone
+    if len(member_probs) > 1:  # how much the average adds to each CNN alone (never for the MLP, whatever --members)
         val_metrics["val_number_accuracy_members"] = [read_accuracy(probs) for probs in member_probs]
     val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
     return model, val_metrics, work_dir

@@ -154,11 +154,18 @@ def app_section():
     return "\n".join(lines)
 
 
+def recorded_runs(pattern, shipped):
+    """Runs kept as records (`experiments/<pattern>`, written by `train.record`) and the shipped model
+    `models/<shipped>` recorded the same way, where it exists, as (name, record) pairs."""
+    runs = [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob(pattern))]
+    if (MODELS_DIR / shipped / "metrics.json").exists():
+        runs.append((f"`models/{shipped}` (shipped)", run_record(MODELS_DIR / shipped)))
+    return runs
+
+
 def reader_runs():
-    """The reader's full-length training runs: earlier ones (`experiments/reader-*-full.json`, copies of their
-    saved metrics) and the shipped one, as (name, record) pairs."""
-    runs = [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob("reader-*-full.json"))]
-    return runs + [("`models/reader` (shipped)", run_record(MODELS_DIR / "reader"))]
+    """The reader's full-length training runs, the shipped one last."""
+    return recorded_runs("reader-*-full.json", "reader")
 
 
 def points(run, other, split, metric):
@@ -304,13 +311,9 @@ def reader_label(architecture):
 def end2end_starts():
     """The end-to-end runs started from trained readers (`experiments/end2end-*.json` and the shipped model):
     which reader, which learning rate, and validation accuracy per stage, as report lines."""
-    runs = [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob("end2end-*.json"))]
-    shipped = MODELS_DIR / "end2end"
-    if (shipped / "metrics.json").exists():
-        runs.append(("`models/end2end` (shipped)", run_record(shipped)))
     measured = lambda value: pct(value) if value is not None else "not measured"
     rows = []
-    for name, run in runs:
+    for name, run in recorded_runs("end2end-*.json", "end2end"):
         if not run["training"].get("init_reader"):
             continue
         validation, history = run["validation"], run["history"]
