@@ -9,6 +9,10 @@ Reading a number takes the most likely *valid* number, not the per-position argm
 of each number 0..255 is the sum of its three positions' log-probabilities (`number_log_probs`), which
 rules out "05" or "2_1" and ties the positions together. The end-to-end model uses the same function to
 turn digit distributions into number distributions.
+
+The alternative output design, CTC over image columns (`build_ctc_reader`, `train.reader --output
+ctc`), is an experiment of the sweep (REPORT.md); its reading is constrained to valid numbers the same
+way, through each number's CTC likelihood (`ctc_number_log_probs`).
 """
 
 import keras
@@ -40,9 +44,12 @@ def number_log_probs(position_probs):
     return ops.log_softmax(per_number, axis=-1)
 
 
-def conv_trunk(filters=16, blocks=3, batch_norm=True, name="trunk"):
+def conv_trunk(filters=16, blocks=3, batch_norm=True, columns=False, name="trunk"):
     """Raw pixels (N, 28, 84) -> flat features: blocks of two 3x3 convolutions and a 2x2 max-pool,
-    doubling the filters each block. Normalization to 0..1 happens here, inside the model."""
+    doubling the filters each block. Normalization to 0..1 happens here, inside the model.
+
+    With `columns`, a sequence of column features (N, 21, features) instead, for CTC: blocks after the
+    second pool only the height, so that each column stays 4 px wide (a digit spans several)."""
     stack = [keras.Input((28, 84)), layers.Rescaling(1 / 255), layers.Reshape((28, 84, 1))]
     for block in range(blocks):
         for _ in range(2):
@@ -50,8 +57,11 @@ def conv_trunk(filters=16, blocks=3, batch_norm=True, name="trunk"):
             if batch_norm:
                 stack.append(layers.BatchNormalization(momentum=0.9))  # short runs need fresh statistics
             stack.append(layers.ReLU())
-        stack.append(layers.MaxPooling2D(2))
-    stack.append(layers.Flatten())
+        stack.append(layers.MaxPooling2D((2, 1) if columns and block >= 2 else 2))
+    if columns:
+        stack += [layers.Permute((2, 1, 3)), layers.Reshape((84 // 2 ** min(blocks, 2), -1))]
+    else:
+        stack.append(layers.Flatten())
     return keras.Sequential(stack, name=name)
 
 
@@ -92,6 +102,35 @@ def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
         x = layers.Dropout(dropout)(layers.Dense(units, activation="relu")(x))
     x = layers.Reshape((POSITIONS, CLASSES))(layers.Dense(POSITIONS * CLASSES)(x))
     return keras.Model(image, layers.Softmax(name="positions", dtype="float32")(x), name=name)
+
+
+def build_ctc_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, name="ctc_reader"):
+    """The CTC reader: image (N, 28, 84) raw pixels -> per-column logits (N, 21, 11), class 0 the CTC
+    blank and class d + 1 the digit d, the same dense layers applied to every column."""
+    image = keras.Input((28, 84), name="image")
+    x = conv_trunk(filters, blocks, batch_norm, columns=True)(image)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dropout(dropout)(layers.Dense(dense, activation="relu")(x))
+    return keras.Model(image, layers.Dense(CLASSES, name="columns", dtype="float32")(x), name=name)
+
+
+# each number's digits as CTC classes (digit + 1), left-aligned and padded with the blank 0
+CTC_LABELS = np.array([[int(c) + 1 for c in str(n)] + [0] * (POSITIONS - len(str(n))) for n in range(MAX_NUMBER + 1)])
+
+
+def ctc_number_log_probs(column_logits, chunk=128):
+    """Per-column logits (N, T, 11) -> log-probabilities of the valid numbers 0..255 (N, 256): each
+    number's CTC likelihood (over every alignment of its digits), normalized over the valid numbers."""
+    n, steps, _ = column_logits.shape
+    lengths = (CTC_LABELS > 0).sum(axis=1)
+    out = []
+    for start in range(0, n, chunk):
+        logits = np.repeat(column_logits[start:start + chunk], MAX_NUMBER + 1, axis=0)  # each strip x 256 numbers
+        repeats = len(logits) // (MAX_NUMBER + 1)
+        neg_log_likelihood = ops.ctc_loss(np.tile(CTC_LABELS, (repeats, 1)), logits, np.tile(lengths, repeats),
+                                          np.full(len(logits), steps))
+        out.append(ops.log_softmax(-ops.reshape(neg_log_likelihood, (repeats, MAX_NUMBER + 1)), axis=-1))
+    return ops.convert_to_numpy(ops.concatenate(out))
 
 
 def read_numbers(position_probs):

@@ -13,8 +13,8 @@ import pytest
 from mnistadd import evaluate, load, plots
 from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
 from mnistadd.end2end import SumDistribution, build_end2end
-from mnistadd.reader import (NUMBER_CLASSES, build_reader, encode_numbers, ensemble_members, number_log_probs,
-                             read_numbers)
+from mnistadd.reader import (NUMBER_CLASSES, build_ctc_reader, build_reader, ctc_number_log_probs, encode_numbers,
+                             ensemble_members, number_log_probs, read_numbers)
 from train import adder as train_adder
 from train import end2end as train_end2end
 from train import record as train_record
@@ -62,6 +62,31 @@ def test_reader_build_shapes():
     assert model.output_shape == (None, 3, 11)
     out = model.predict(random_strips(3), verbose=0)
     np.testing.assert_allclose(out.sum(-1), 1, rtol=1e-5)
+
+
+def test_ctc_reading_picks_the_best_valid_number_over_alignments():
+    logits = np.full((3, 21, 11), -5.0, np.float32)
+    logits[:, :, 0] = 5.0  # the CTC blank everywhere, but where a digit d (class d + 1) is written
+    logits[0, 3:5, 5], logits[0, 8:10, 3] = 10.0, 10.0  # "4", blank, "2": 42
+    logits[1, 3:5, 2], logits[1, 8:10, 2] = 10.0, 10.0  # "1", blank, "1": 11, not the merged 1
+    logits[2, 3:5, 2], logits[2, 5:7, 2] = 10.0, 10.0  # "1" over four columns: 1
+    log_probs = ctc_number_log_probs(logits, chunk=2)
+    assert log_probs.shape == (3, 256) and log_probs.argmax(axis=1).tolist() == [42, 11, 1]
+    np.testing.assert_allclose(np.exp(log_probs).sum(axis=1), 1, rtol=1e-5)
+
+
+def test_ctc_reader_trains_and_is_read_on_validation(small_mnist_dir, tmp_path):
+    assert build_ctc_reader(filters=4, dense=8).output_shape == (None, 21, 11)
+    args = train_reader.parse_args(TINY_CNN[:2] + ["--dense", "8", "--output", "ctc", "--members", "1", "--out", "none",
+                                   "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "8", "--val-size", "8",
+                                   "--mnist-dir", str(small_mnist_dir), "--work-dir", str(tmp_path)])
+    _, val_metrics, _ = train_reader.train(args)
+    assert 0 <= val_metrics["val_number_accuracy"] <= 1 and "val_loss" in plots.read_history(tmp_path / "history.csv")
+
+
+def test_ctc_readers_are_experiments_only():
+    with pytest.raises(SystemExit):  # the product reads positions: a CTC model folder would not load
+        train_reader.parse_args(["--output", "ctc", "--members", "1"])
 
 
 def test_reader_ensemble_averages_independent_members():

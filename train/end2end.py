@@ -31,6 +31,9 @@ from mnistadd.reader import NUMBER_CLASSES
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
 
 
+VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--supervision", choices=["sum", "aux"], default="aux")
@@ -78,7 +81,7 @@ def as_pairs(images, numbers, supervision):
 def train(args):
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
-    val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=args.seed + 2000),
+    val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=VALIDATION_SEED),
                          args.supervision)
     batches = (StripRenderer.from_split("train", args.mnist_dir).dataset(2 * args.batch_size, args.seed)
                .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))

@@ -3,6 +3,7 @@
     python -m train.reader                       # the shipped model, writes models/reader/
     python -m train.reader --resume              # continue an interrupted run
     python -m train.reader --arch mlp --out none # the MLP baseline, no model folder
+    python -m train.reader --output ctc --members 1 --out none  # the CTC output design, an experiment
 
 `--members N` trains an ensemble of N CNNs side by side in one model, each on its own loss (so they stay
 independent and err on different strips) while early stopping follows their average. `--precision
@@ -24,14 +25,19 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.reader import (NUMBER_CLASSES, build_mlp_reader, build_reader, ensemble_members, number_accuracy,
-                             read_numbers)
+from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
+                             ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
+
+VALIDATION_SEED = 1000  # the same validation strips whatever --seed, so that runs of different seeds compare
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
+    parser.add_argument("--output", choices=["positions", "ctc"], default="positions",
+                        help="output design: three right-aligned positions, or CTC over image columns (one CNN, "
+                             "experiment only: the product reads positions, so it needs --out none)")
     parser.add_argument("--filters", type=int, default=24, help="filters of the first conv block (doubling per block)")
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--dense", type=int, default=512)
@@ -59,7 +65,10 @@ def parse_args(argv=None):
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--push-to-hub", metavar="ORG/NAME")
     parser.add_argument("--private", action="store_true")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.output == "ctc" and (args.arch != "cnn" or args.members != 1 or args.out != "none"):
+        parser.error("--output ctc is an experiment of one CNN: it needs --arch cnn --members 1 --out none")
+    return args
 
 
 def training_data(args):
@@ -72,8 +81,13 @@ def training_data(args):
         batches = tf.data.Dataset.zip(*halves).map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
     else:
         batches = renderer(args.cut).dataset(args.batch_size, args.seed)
-    classes = tf.constant(NUMBER_CLASSES)
+    classes = tf.constant(target_table(args))
     return batches.map(lambda images, numbers: (images, tf.gather(classes, numbers)))
+
+
+def target_table(args):
+    """Each number's training target: its position classes, or its digits as CTC labels."""
+    return CTC_LABELS if args.output == "ctc" else NUMBER_CLASSES
 
 
 def build_model(args, precision="float32"):
@@ -82,6 +96,8 @@ def build_model(args, precision="float32"):
     try:
         if args.arch == "mlp":
             return build_mlp_reader(dropout=args.dropout)
+        if args.output == "ctc":
+            return build_ctc_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm)
         return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm, args.members)
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -96,12 +112,13 @@ def float32_copy(args, model):
 
 
 def training_view(model):
-    """What `fit` trains: the reader with its position probabilities as output "positions"; for an
+    """What `fit` trains: the reader with its output ("positions", or the CTC reader's "columns"); for an
     ensemble, also each member's as an output with a loss of its own, while "positions", their average,
     only has the metrics. Returns the view, the outputs with a loss, and the number-accuracy metric's name."""
     members = ensemble_members(model)
     if len(members) == 1:
-        return keras.Model(model.input, {"positions": model.output}), ["positions"], accuracy_metric(1)
+        output = model.output_names[0]
+        return keras.Model(model.input, {output: model.output}), [output], accuracy_metric(1)
     outputs = {member.name: member(model.input) for member in members}
     # the average of these very outputs: model.output would run every member a second time
     average = keras.layers.Average(name="positions", dtype="float32")(list(outputs.values()))
@@ -126,22 +143,25 @@ def train(args):
     """Trains one reader; returns the model, its validation metrics and the work directory."""
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir, args.resume)
-    val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=args.seed + 1000)
+    val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=VALIDATION_SEED)
     model = build_model(args, args.precision)
     view, losses, accuracy = training_view(model)
+    ctc = args.output == "ctc"
     view.compile(
         optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
-        loss=dict.fromkeys(losses, "sparse_categorical_crossentropy"),
-        metrics={"positions": ["accuracy", number_accuracy]},
+        loss=dict.fromkeys(losses, keras.losses.CTC() if ctc else "sparse_categorical_crossentropy"),
+        metrics=None if ctc else {"positions": ["accuracy", number_accuracy]},
     )
+    # CTC has no per-position accuracy to follow while training, only its loss
+    monitor, mode = ("val_loss", "min") if ctc else (f"val_{accuracy}", "max")
     targets = lambda classes: dict.fromkeys(view.output_names, classes)  # every output reads the same number
     started = time.time()
     view.fit(
         training_data(args).map(lambda images, classes: (images, targets(classes))),
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
-        validation_data=(val_images, targets(NUMBER_CLASSES[val_numbers])),
-        callbacks=training_callbacks(work_dir, f"val_{accuracy}", args.patience),
+        validation_data=(val_images, targets(target_table(args)[val_numbers])),
+        callbacks=training_callbacks(work_dir, monitor, args.patience, mode),
         shuffle=False,  # the stream is random already
     )
     seconds = round(time.time() - started)  # after --resume: the resumed part only
@@ -149,7 +169,8 @@ def train(args):
         model = float32_copy(args, model)
     # each CNN's probabilities once; the ensemble's are their average, as its Average layer computes
     member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
-    read_accuracy = lambda probs: float(np.mean(read_numbers(probs)[0] == val_numbers))
+    read = (lambda logits: ctc_number_log_probs(logits).argmax(axis=1)) if ctc else (lambda probs: read_numbers(probs)[0])
+    read_accuracy = lambda outputs: float(np.mean(read(outputs) == val_numbers))
     val_metrics = {"val_number_accuracy": read_accuracy(np.mean(member_probs, axis=0))}
     if len(member_probs) > 1:  # how much the average adds to each CNN alone (never for the MLP, whatever --members)
         val_metrics["val_number_accuracy_members"] = [read_accuracy(probs) for probs in member_probs]
