@@ -178,7 +178,8 @@ def reader_full_runs():
     runs = reader_runs()
     setting = lambda run, key, default=0.0: run["training"].get(key, default)  # settings older runs did not have
     rows = [(name, setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"], setting(run, "dropout"), setting(run, "elastic"),
-             run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), pct(run["final_epoch_train_number_accuracy"]),
+             run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), run["training"]["seed"],
+             pct(run["final_epoch_train_number_accuracy"]),
              pct(run["validation"]["val_number_accuracy"]), f"{run['validation']['train_seconds_this_run']:,} s",
              pct(run["test"]["number_accuracy"]) if "test" in run else "not measured (not chosen)") for name, run in runs]
     single = [run for _, run in runs if setting(run, "members", 1) == 1]
@@ -237,12 +238,22 @@ def reader_full_runs():
             + (f" (each CNN alone: {', '.join(pct(a) for a in alone)}; the average gains "
                f"{100 * (validation['val_number_accuracy'] - max(alone)):+.2f} points over the best of them)" if alone else "")
             + verdict)
+    recipe = lambda run: [setting(run, key, None) for key in ("members", "filters", "dense", "dropout", "elastic", "cut",
+                                                             "epochs", "precision", "lr", "batch_size", "steps_per_epoch")]
+    for run, twin in ((run, twin) for _, run in runs for _, twin in runs
+                      if recipe(twin) == recipe(run) and twin["training"]["seed"] < run["training"]["seed"]):
+        accuracy = lambda r: r["validation"]["val_number_accuracy"]
+        findings.append(
+            f"The same recipe with another seed (`--seed {run['training']['seed']}`: other training strips and starting "
+            f"weights, the same validation strips): validation {pct(accuracy(run))} against {pct(accuracy(twin))} with "
+            f"seed {twin['training']['seed']}, {abs(100 * (accuracy(run) - accuracy(twin))):.2f} points from the seed "
+            "alone: the spread to weigh the differences in this table against.")
     if setting(shipped, "members", 1) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
             "filters, fewer epochs or bfloat16), and averaging them has not made up the difference on validation.")
     return "\n".join([table(["run", "CNNs", "filters", "dense", "dropout", "elastic px", "training cut", "epochs", "precision",
-                             "training number accuracy, last epoch", "validation", "training time", "test"], rows), "",
+                             "seed", "training number accuracy, last epoch", "validation", "training time", "test"], rows), "",
                       "\n\n".join(findings)])
 
 
