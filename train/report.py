@@ -292,7 +292,8 @@ def reader_decisions():
         "table look-ups (`number_log_probs`), which the end-to-end model needs inside its training graph: "
         "positions kept.", "",
         "Full training runs (all other settings the trainer's defaults; validation: 5,000 strips from the 1,000 "
-        "held-out digits, where about 0.15 points is noise; test: measured only for the readers that were shipped):",
+        "held-out digits, where about 0.15 points is sampling noise and the training seed alone moves more, as measured "
+        "below; test: measured only for the readers that were shipped):",
         "", reader_full_runs(), ""])
 
 
