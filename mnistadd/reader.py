@@ -121,15 +121,14 @@ CTC_LABELS = np.array([[int(c) + 1 for c in str(n)] + [0] * (POSITIONS - len(str
 def ctc_number_log_probs(column_logits, chunk=128):
     """Per-column logits (N, T, 11) -> log-probabilities of the valid numbers 0..255 (N, 256): each
     number's CTC likelihood (over every alignment of its digits), normalized over the valid numbers."""
-    n, steps, _ = column_logits.shape
     lengths = (CTC_LABELS > 0).sum(axis=1)
     out = []
-    for start in range(0, n, chunk):
-        logits = np.repeat(column_logits[start:start + chunk], MAX_NUMBER + 1, axis=0)  # each strip x 256 numbers
-        repeats = len(logits) // (MAX_NUMBER + 1)
-        neg_log_likelihood = ops.ctc_loss(np.tile(CTC_LABELS, (repeats, 1)), logits, np.tile(lengths, repeats),
-                                          np.full(len(logits), steps))
-        out.append(ops.log_softmax(-ops.reshape(neg_log_likelihood, (repeats, MAX_NUMBER + 1)), axis=-1))
+    for start in range(0, len(column_logits), chunk):
+        strips = column_logits[start:start + chunk]
+        logits = np.repeat(strips, MAX_NUMBER + 1, axis=0)  # each strip once per number 0..255
+        neg_log_likelihood = ops.ctc_loss(np.tile(CTC_LABELS, (len(strips), 1)), logits, np.tile(lengths, len(strips)),
+                                          np.full(len(logits), logits.shape[1]))
+        out.append(ops.log_softmax(-ops.reshape(neg_log_likelihood, (len(strips), MAX_NUMBER + 1)), axis=-1))
     return ops.convert_to_numpy(ops.concatenate(out))
 
 

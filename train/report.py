@@ -240,9 +240,9 @@ def reader_full_runs():
             + verdict)
     recipe = lambda run: [setting(run, key, None) for key in ("members", "filters", "dense", "dropout", "elastic", "cut",
                                                              "epochs", "precision", "lr", "batch_size", "steps_per_epoch")]
+    accuracy = lambda run: run["validation"]["val_number_accuracy"]
     for run, twin in ((run, twin) for _, run in runs for _, twin in runs
                       if recipe(twin) == recipe(run) and twin["training"]["seed"] < run["training"]["seed"]):
-        accuracy = lambda r: r["validation"]["val_number_accuracy"]
         findings.append(
             f"The same recipe with another seed (`--seed {run['training']['seed']}`: other training strips and starting "
             f"weights, the same validation strips): validation {pct(accuracy(run))} against {pct(accuracy(twin))} with "
