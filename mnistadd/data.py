@@ -11,7 +11,8 @@ Two cuts:
 - "clean" keeps the whole digit plus a 2 px margin on each side.
 
 For training, `elastic` bends each warped digit further by a smooth random displacement field (Simard et
-al., 2003), so the reader sees new handwriting rather than the same 9,000 digits over and over.
+al., 2003), so the reader sees new handwriting rather than the same 9,000 digits over and over, and
+`stroke` thickens or thins each digit's strokes by a random amount, as other pens and writers would.
 
 All randomness is stateless and comes from one `seed`, so a batch is a pure function of
 `(numbers, seed)`. Because nothing here runs Python per image, the same function serves the homework's
@@ -95,12 +96,23 @@ def _elastic_warp(glyphs, seed, strength):
     return warped[..., None]
 
 
+def _stroke_width(glyphs, seed, strength):
+    """Thickens or thins each glyph (n, 28, 28, 1) by its own random amount t in [-strength, strength]:
+    a blend of the glyph with its 3x3 grey dilation (t > 0: each stroke up to a pixel wider on every
+    side) or erosion (t < 0), weighted |t|."""
+    t = tf.random.stateless_uniform([tf.shape(glyphs)[0], 1, 1, 1], seed, -strength, strength)
+    dilated = tf.nn.max_pool2d(glyphs, 3, 1, "SAME")
+    eroded = -tf.nn.max_pool2d(-glyphs, 3, 1, "SAME")
+    return glyphs + tf.maximum(t, 0.0) * (dilated - glyphs) + tf.maximum(-t, 0.0) * (eroded - glyphs)
+
+
 class StripRenderer:
     """Renders numbers as 28x84 strips from one set of MNIST digits."""
 
-    def __init__(self, images, labels, cut="course", augment=True, elastic=0.0):
+    def __init__(self, images, labels, cut="course", augment=True, elastic=0.0, stroke=0.0):
         """`augment` applies the course's random affine map to each digit; `elastic` > 0 bends each
-        digit further (`_elastic_warp`, displacement in px), a training augmentation only."""
+        digit further (`_elastic_warp`, displacement in px) and `stroke` > 0 changes its stroke width
+        (`_stroke_width`, 0..1), training augmentations only."""
         if cut not in CUTS:
             raise ValueError(f"unknown cut {cut!r}; expected one of {CUTS}")
         labels = np.asarray(labels)
@@ -111,7 +123,7 @@ class StripRenderer:
         self.images = tf.constant(np.asarray(images, np.float32)[order][..., None])
         self.counts = tf.constant(counts, tf.float32)
         self.offsets = tf.constant(np.concatenate([[0], np.cumsum(counts)[:-1]]), tf.int32)
-        self.cut, self.augment, self.elastic = cut, augment, elastic
+        self.cut, self.augment, self.elastic, self.stroke = cut, augment, elastic, stroke
 
     @classmethod
     def from_split(cls, split, mnist_dir=None, **kwargs):
@@ -124,7 +136,7 @@ class StripRenderer:
         lengths = 1 + tf.cast(numbers >= 10, tf.int32) + tf.cast(numbers >= 100, tf.int32)
         slot_digits = tf.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=1)
         present = tf.range(MAX_DIGITS)[None, :] >= MAX_DIGITS - lengths[:, None]  # (N, 3)
-        seeds = tf.random.split(tf.cast(seed, tf.int64), 6)
+        seeds = tf.random.split(tf.cast(seed, tf.int64), 7)
 
         # Pick a random MNIST image of each digit, then warp it.
         digit = tf.reshape(slot_digits, [-1])
@@ -142,6 +154,8 @@ class StripRenderer:
             )
         if self.elastic > 0:
             glyphs = _elastic_warp(glyphs, seeds[5], self.elastic)
+        if self.stroke > 0:
+            glyphs = _stroke_width(glyphs, seeds[6], self.stroke)
         glyphs = tf.reshape(glyphs, [n, MAX_DIGITS, DIGIT, DIGIT])
 
         # Cut each glyph to a window [start, end) of its columns, around its ink.

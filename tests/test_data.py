@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import data_generator
-from mnistadd.data import StripRenderer, split_digits
+from mnistadd.data import StripRenderer, _stroke_width, split_digits
 from mnistadd.mnist import load_mnist
 
 
@@ -83,6 +84,23 @@ def test_elastic_distortion_bends_digits_but_keeps_them():
     assert changed.all()
     ink_ratio = bent.sum(axis=(1, 2)) / plain.sum(axis=(1, 2))
     assert 0.7 < np.median(ink_ratio) < 1.3
+
+
+def test_stroke_width_change_thickens_and_thins_digits():
+    """At full strength a digit's change reaches a 3x3 dilation or erosion: much more ink or much less,
+    never outside 0..255; strength 0 renders exactly the plain strips."""
+    images, labels = split_digits("test")
+    glyphs = tf.constant(images[:64, ..., None], tf.float32)
+    varied = _stroke_width(glyphs, tf.constant([0, 1], tf.int64), 1.0).numpy()
+    assert varied.min() >= 0 and varied.max() <= 255
+    ratio = varied.sum(axis=(1, 2, 3)) / glyphs.numpy().sum(axis=(1, 2, 3))
+    assert (ratio > 1.2).any() and (ratio < 0.8).any()  # some digits much thicker, some much thinner
+    numbers, seed = np.arange(0, 256, 5), np.array([0, 2])
+    plain, unchanged = StripRenderer(images, labels, cut="clean"), StripRenderer(images, labels, cut="clean", stroke=0.0)
+    varied = StripRenderer(images, labels, cut="clean", stroke=0.5)
+    plain = plain.render(numbers, seed).numpy()
+    np.testing.assert_array_equal(plain, unchanged.render(numbers, seed).numpy())
+    assert not np.array_equal(plain, varied.render(numbers, seed).numpy())
 
 
 def test_course_cut_matches_course_spacing():

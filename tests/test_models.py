@@ -270,6 +270,20 @@ def test_end2end_folder_and_predict(models_dir):
         end2end.predict(a, b[:2])
 
 
+def test_readers_are_validated_on_several_draws_the_first_the_trainers_own(models_dir):
+    validation = json.loads((models_dir / "reader" / "metrics.json").read_text())["validation"]
+    draws = validation["val_number_accuracy_draws"]
+    assert len(draws) == len(evaluate.VALIDATION_DRAWS) and draws[0] == validation["val_number_accuracy"]
+    assert validation["val_number_accuracy_draws_mean"] == pytest.approx(np.mean(draws), abs=1e-6)  # rounded
+    test_before = json.loads((models_dir / "reader" / "metrics.json").read_text()).get("test")
+    evaluate.main(["reader", "--split", "val", "--models-dir", str(models_dir)])  # 5,000 strips per draw this time
+    metrics = json.loads((models_dir / "reader" / "metrics.json").read_text())
+    assert metrics["validation"]["val_number_accuracy"] == validation["val_number_accuracy"]  # the trainer's figure stays
+    assert len(metrics["validation"]["val_number_accuracy_draws"]) == len(draws) and metrics.get("test") == test_before
+    with pytest.raises(SystemExit):
+        evaluate.main(["adder", "--split", "val", "--models-dir", str(models_dir)])
+
+
 def test_the_mlp_baseline_records_no_member_accuracies(small_mnist_dir, tmp_path):
     args = train_reader.parse_args(["--arch", "mlp", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8",
                                     "--val-size", "8", "--mnist-dir", str(small_mnist_dir), "--work-dir", str(tmp_path)])

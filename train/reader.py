@@ -25,11 +25,12 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
+from mnistadd.evaluate import VALIDATION_DRAWS, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
 
-VALIDATION_SEED = 1000  # the same validation strips whatever --seed, so that runs of different seeds compare
+VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
 
 def parse_args(argv=None):
@@ -50,6 +51,9 @@ def parse_args(argv=None):
                         help="training strips' spacing; mixed is half course, half clean")
     parser.add_argument("--elastic", type=float, default=0.0,
                         help="px of elastic distortion of the training digits (0: the course's affine maps only)")
+    parser.add_argument("--stroke", type=float, default=0.0,
+                        help="0..1: random stroke-width change of the training digits (0: none, 1: up to a 3x3 "
+                             "dilation or erosion)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=40)
@@ -74,7 +78,8 @@ def parse_args(argv=None):
 def training_data(args):
     """Endless (images, position classes) batches from the training digits."""
     def renderer(cut):
-        return StripRenderer.from_split("train", args.mnist_dir, cut=cut, elastic=args.elastic)
+        return StripRenderer.from_split("train", args.mnist_dir, cut=cut, elastic=args.elastic,
+                                          stroke=args.stroke)
 
     if args.cut == "mixed":
         halves = [renderer(cut).dataset(args.batch_size // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]
@@ -174,6 +179,9 @@ def train(args):
     val_metrics = {"val_number_accuracy": read_accuracy(np.mean(member_probs, axis=0))}
     if len(member_probs) > 1:  # how much the average adds to each CNN alone (never for the MLP, whatever --members)
         val_metrics["val_number_accuracy_members"] = [read_accuracy(probs) for probs in member_probs]
+    if not ctc:  # the figure readers are chosen by; CTC's reading of 20,000 strips would take longer than its training
+        val_metrics.update(validation_draws(lambda images: read_numbers(model.predict(images, batch_size=512, verbose=0))[0],
+                                            args.mnist_dir, args.val_size))
     val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
     return model, val_metrics, work_dir
 
