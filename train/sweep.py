@@ -21,10 +21,10 @@ SWEEPS = {
     "reader": {
         "trainer": reader,
         # the sweep's base model: one CNN of 16 filters, dense 256, dropout 0.1, course-cut strips, no elastic
-        # distortion, float32 (the trainer's defaults are the final choice)
+        # distortion or stroke change, float32 (the trainer's defaults are the final choice)
         "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
                    "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0",
-                   "--members", "1", "--precision", "float32"],
+                   "--stroke", "0", "--members", "1", "--precision", "float32"],
         "metric": "val_number_accuracy",
         "variants": {
             "cnn (base)": [],
