@@ -231,9 +231,10 @@ def reader_full_runs():
         verdict = (f" against the shipped reader's {pct(shipped['validation']['val_number_accuracy'])}"
                    + (f"; mean of the 4 validation draws {pct(draws[0])} against {pct(draws[1])}" if all(draws) else "")
                    + ": not shipped, and not measured on the test split." if run is not shipped else
-                   f": shipped, chosen on the mean of the 4 validation draws, {pct(draws[0])} against "
-                   f"{pct(max(other_draws))} for the best other reader measured so; on the test split it reads "
-                   f"{pct(run['test']['number_accuracy'])} against {pct(max(other_tests))} for the best earlier one.")
+                   f": shipped, chosen on the mean of the 4 validation draws, {pct(draws[0])}"
+                   + (f" against {pct(max(other_draws))} for the best other reader measured so" if other_draws else "")
+                   + f"; on the test split it reads {pct(run['test']['number_accuracy'])}"
+                   + (f" against {pct(max(other_tests))} for the best earlier one." if other_tests else "."))
         findings.append(
             f"An ensemble: {training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) trained side by side in one model, each on its own "
