@@ -227,14 +227,18 @@ def reader_full_runs():
     for run in (run for _, run in runs if setting(run, "members", 1) > 1):
         training, validation = run["training"], run["validation"]
         alone = validation.get("val_number_accuracy_members")  # recorded by runs after the first ensemble
-        draws = [r["validation"].get("val_number_accuracy_draws_mean") for r in (run, shipped)]
-        verdict = (f" against the shipped reader's {pct(shipped['validation']['val_number_accuracy'])}"
-                   + (f"; mean of the 4 validation draws {pct(draws[0])} against {pct(draws[1])}" if all(draws) else "")
-                   + ": not shipped, and not measured on the test split." if run is not shipped else
-                   f": shipped, chosen on the mean of the 4 validation draws, {pct(draws[0])}"
-                   + (f" against {pct(max(other_draws))} for the best other reader measured so" if other_draws else "")
-                   + f"; on the test split it reads {pct(run['test']['number_accuracy'])}"
-                   + (f" against {pct(max(other_tests))} for the best earlier one." if other_tests else "."))
+        draws_mean = validation.get("val_number_accuracy_draws_mean")
+        if run is shipped:
+            verdict = (f": shipped, chosen on the mean of the 4 validation draws, {pct(draws_mean)}"
+                       + (f" against {pct(max(other_draws))} for the best other reader measured so" if other_draws else "")
+                       + f"; on the test split it reads {pct(run['test']['number_accuracy'])}"
+                       + (f" against {pct(max(other_tests))} for the best earlier one." if other_tests else "."))
+        else:
+            shipped_draws_mean = shipped["validation"].get("val_number_accuracy_draws_mean")
+            verdict = (f" against the shipped reader's {pct(shipped['validation']['val_number_accuracy'])}"
+                       + (f"; mean of the 4 validation draws {pct(draws_mean)} against {pct(shipped_draws_mean)}"
+                          if draws_mean and shipped_draws_mean else "")
+                       + ": not shipped, and not measured on the test split.")
         findings.append(
             f"An ensemble: {training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) trained side by side in one model, each on its own "
