@@ -16,6 +16,7 @@ import numpy as np
 
 from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
 from mnistadd import adder as adder_model
+from mnistadd import addition as addition_model
 from mnistadd import end2end as end2end_model  # noqa: F401  registers the end-to-end model's layers
 from mnistadd.reader import read_numbers
 from mnistadd.training import read_json
@@ -28,9 +29,20 @@ def _check_images(images, name="images"):
         images = images[None]
     if images.ndim != 3 or images.shape[1:] != (28, 84):
         raise ValueError(f"{name}: expected shape (N, 28, 84) raw pixels, got {images.shape}")
+    return _check_pixels(images, name)
+
+
+def _check_pixels(images, name):
     if not np.isfinite(images).all() or images.min() < 0 or images.max() > 255:
         raise ValueError(f"{name}: pixels must be finite values in 0..255 (ink high, background 0)")
     return images
+
+
+def _check_digits(digits, name, n):
+    digits = np.asarray(digits, dtype=np.float32)
+    if digits.ndim != 4 or digits.shape[1:] != (n, 28, 28):
+        raise ValueError(f"{name}: expected shape (B, {n}, 28, 28) raw digits, most significant first, got {digits.shape}")
+    return _check_pixels(digits, name)
 
 
 def check_numbers(values, name, low=0, high=255):
@@ -102,7 +114,23 @@ class EndToEnd:
         return self.sum_probabilities(images_a, images_b).argmax(axis=1)
 
 
-PREDICTORS = {"reader": Reader, "adder": Adder, "end2end": EndToEnd}
+class Addition:
+    """Adds two N-digit numbers written with MNIST digits (the MNIST-addition benchmark's models)."""
+
+    def __init__(self, model, config):
+        self.model, self.config = model, config
+        self.digits = config["architecture"]["digits"]
+
+    def predict(self, digits_a, digits_b):
+        """Two (B, N, 28, 28) raw 0-255 digit batches, most significant first -> (B,) int64 sums."""
+        a, b = (_check_digits(digits, name, self.digits) for digits, name in ((digits_a, "digits_a"), (digits_b, "digits_b")))
+        if len(a) != len(b):
+            raise ValueError(f"digits_a and digits_b must hold as many numbers, got {len(a)} and {len(b)}")
+        digits = _infer(self.model, {"digits_a": a, "digits_b": b}).argmax(axis=-1)  # (B, 2, N)
+        return addition_model.numbers_of(digits[:, 0]) + addition_model.numbers_of(digits[:, 1])
+
+
+PREDICTORS = {"reader": Reader, "adder": Adder, "end2end": EndToEnd, "addition": Addition}
 
 
 def model_folder(name, repo_id=None, revision=None, models_dir=None):

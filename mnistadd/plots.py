@@ -39,6 +39,17 @@ def plot_history(history, metrics, path, title):
     _save(fig, path)
 
 
+def plot_curves(curves, path, title, xlabel, ylabel):
+    """Several runs' curves of one measure, {label: values per epoch}, on one panel."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+
+
 def plot_filters(kernel, path, title):
     """The first convolution's 3x3 filters, (3, 3, 1, F)."""
     filters = kernel[:, :, 0, :]

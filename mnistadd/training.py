@@ -105,14 +105,16 @@ def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=
     return out_dir
 
 
-def finish_training(args, model, config, metrics, work_dir, extra_files=()):
+def finish_training(args, model, config, metrics, work_dir, extra_files=(), test=None):
     """Writes the model folder `args.out` (config with the run's settings and environment, validation
-    metrics, history, plots, model card), then pushes it to the Hub if `--push-to-hub` asked."""
+    metrics, `test` metrics when the trainer measured them, history, plots, model card), then pushes it
+    to the Hub if `--push-to-hub` asked."""
     from mnistadd.hub import push, write_model_card  # the Hub client is only needed once training is done
 
     settings = {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")}
     config = {**config, "training": settings, "environment": environment()}
-    out = save_model_folder(args.out, model, config, {"validation": metrics}, Path(work_dir) / "history.csv", extra_files)
+    metrics = {"validation": metrics, **({"test": test} if test else {})}
+    out = save_model_folder(args.out, model, config, metrics, Path(work_dir) / "history.csv", extra_files)
     write_model_card(out)
     print(f"wrote {out}")
     if args.push_to_hub:

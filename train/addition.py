@@ -1,0 +1,176 @@
+"""Train multi-digit MNIST addition from sums alone, on the benchmark's protocol, over several seeds.
+
+    python -m train.addition --digits 4              # 5 seeds -> models/addition-n4
+    python -m train.addition --digits 15 --seeds 3
+
+Protocol (DeepProbLog, NeurASP, DeepStochLog, Scallop, Embed2Sym, A-NeSI): N-digit numbers, most
+significant digit first. The training digits, shuffled with the run's seed, are cut into pairs of
+N-digit numbers, and each pair's only label is its sum (`cut_into_sums`); the pairing stays fixed for
+the run, only the order of the sums changes between epochs. The last 6,000 MNIST training digits are
+held out and cut the same way into validation sums, on which early stopping picks each run's epoch:
+digit labels are used for nothing but building the sums, and, after training, for measuring the digit
+accuracy that sum-only training reached. The 10,000 test digits are cut into 10000 // 2N sums with a
+fixed seed (the protocol's test set); since any pairing of the test digits is as fair, each run is also
+measured on `OTHER_PAIRINGS` further pairings of them, which costs nothing once every test digit is read.
+
+Each seed is a separate run in `runs/addition-nN/seed-K/` (checkpoints, history, `result.json`); with
+`--resume` finished seeds are kept and an interrupted one continues. The model folder ships the seed
+that did best on validation sums; `metrics.json` holds every seed's figures and their mean and standard
+deviation.
+"""
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnistadd import plots
+from mnistadd.addition import SumNegativeLogLikelihood, build_addition, digits_of, numbers_of, sum_accuracy
+from mnistadd.data import split_digits
+from mnistadd.training import (cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks,
+                               write_json)
+
+VALIDATION_SEED = 2000  # the same validation sums for every seed
+TEST_SEED = 0  # the protocol's pairing of the test digits
+OTHER_PAIRINGS = 100  # more pairings of the test digits, seeds 1..100
+NET_KEYS = ("filters", "dense", "dropout")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", type=int, required=True, help="N, the digits of each number")
+    parser.add_argument("--seeds", type=int, default=5, help="runs, with seeds 0 .. SEEDS-1")
+    parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--dense", type=int, default=128)
+    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--batch-size", type=int, default=None, help="sums per step; default 64 // N + 1 (about 128 digits)")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--mnist-dir")
+    parser.add_argument("--out", default=None, help="model folder (default models/addition-nN), or 'none'")
+    parser.add_argument("--work-dir", default=None, help="default: runs/addition-nN")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
+    parser.add_argument("--private", action="store_true")
+    args = parser.parse_args(argv)
+    args.batch_size = args.batch_size or 64 // args.digits + 1
+    args.out = args.out or f"models/addition-n{args.digits}"
+    args.work_dir = args.work_dir or f"runs/addition-n{args.digits}"
+    return args
+
+
+def pairing(count, n, seed):
+    """Indices (S, 2, n) of `count` digits shuffled with `seed` and cut into S = count // 2n pairs of n-digit numbers."""
+    sums = count // (2 * n)
+    return np.random.default_rng(seed).permutation(count)[:sums * 2 * n].reshape(sums, 2, n)
+
+
+def cut_into_sums(images, labels, n, seed):
+    """Inputs {"digits_a", "digits_b"} (S, n, 28, 28) and targets, each sum's n + 1 digits (S, n + 1)."""
+    groups = pairing(len(images), n, seed)
+    sums = numbers_of(labels[groups[:, 0]]) + numbers_of(labels[groups[:, 1]])
+    return {"digits_a": images[groups[:, 0]], "digits_b": images[groups[:, 1]]}, digits_of(sums, n + 1)
+
+
+def paired_sum_accuracy(predicted, labels, n, seed):
+    """Sum accuracy on one pairing of digits whose most likely values are `predicted`: both numbers read, then added."""
+    groups = pairing(len(labels), n, seed)
+    read = numbers_of(predicted[groups[:, 0]]) + numbers_of(predicted[groups[:, 1]])
+    return float(np.mean(read == numbers_of(labels[groups[:, 0]]) + numbers_of(labels[groups[:, 1]])))
+
+
+def measure_on_test(model, n, mnist_dir):
+    """Test figures: every test digit read once by the digit network, then paired (labels only measure)."""
+    images, labels = split_digits("test", mnist_dir)
+    digit_net = model.get_layer("read_digits").layer
+    predicted = digit_net.predict(images, batch_size=1000, verbose=0).argmax(axis=1)
+    others = [paired_sum_accuracy(predicted, labels, n, seed) for seed in range(1, OTHER_PAIRINGS + 1)]
+    return {
+        "sum_accuracy": paired_sum_accuracy(predicted, labels, n, TEST_SEED),
+        "other_pairings_sum_accuracy_mean": float(np.mean(others)),
+        "other_pairings_sum_accuracy_min": float(np.min(others)),
+        "digit_accuracy": float(np.mean(predicted == labels)),
+    }
+
+
+def train_seed(args, seed, train_digits, validation):
+    """One run: the model of its best validation epoch and its record (also saved as result.json)."""
+    work_dir = Path(args.work_dir) / f"seed-{seed}"
+    if args.resume and (work_dir / "result.json").exists():
+        return keras.saving.load_model(work_dir / "best.keras", compile=False), read_json(work_dir / "result.json")
+    keras.utils.set_random_seed(seed)
+    inputs, targets = cut_into_sums(*train_digits, args.digits, seed)
+    batches = tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(len(targets), seed=seed).batch(args.batch_size)
+    model = build_addition(args.digits, {key: getattr(args, key) for key in NET_KEYS})
+    steps = args.epochs * math.ceil(len(targets) / args.batch_size)
+    model.compile(optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, steps)),
+                  loss=SumNegativeLogLikelihood(), metrics=[sum_accuracy])
+    started = time.time()
+    history = model.fit(batches, epochs=args.epochs, validation_data=validation, verbose=2, shuffle=False,
+                        callbacks=training_callbacks(work_dir, "val_sum_accuracy", args.patience))
+    result = {
+        "seed": seed,
+        "training_sums": len(targets),
+        "epochs": len(history.history["loss"]),
+        "train_seconds": round(time.time() - started),
+        "val_sum_accuracy": float(np.max(history.history["val_sum_accuracy"])),
+        "test": measure_on_test(model, args.digits, args.mnist_dir),
+    }
+    write_json(work_dir / "result.json", result)
+    return model, result
+
+
+def summary(results):
+    """Mean and standard deviation over seeds of each test figure, and every seed's own."""
+    test = {}
+    for key in results[0]["test"]:
+        values = [result["test"][key] for result in results]
+        test[f"{key}_mean"], test[f"{key}_std"] = float(np.mean(values)), float(np.std(values, ddof=1) if len(values) > 1 else 0.0)
+    test["seeds"] = len(results)
+    test["per_seed"] = [{"seed": r["seed"], **r["test"], "epochs": r["epochs"], "train_seconds": r["train_seconds"]}
+                        for r in results]
+    return test
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    prepare_work_dir(args.work_dir, args.resume)
+    train_digits = split_digits("train", args.mnist_dir)
+    validation = cut_into_sums(*split_digits("val", args.mnist_dir), args.digits, VALIDATION_SEED)
+    runs = [train_seed(args, seed, train_digits, validation) for seed in range(args.seeds)]
+    for _, result in runs:
+        print(result)
+    test = summary([result for _, result in runs])
+    print({key: value for key, value in test.items() if key != "per_seed"})
+    if args.out == "none":
+        return
+    model, shipped = max(runs, key=lambda run: run[1]["val_sum_accuracy"])
+    work_dir = Path(args.work_dir) / f"seed-{shipped['seed']}"
+    test.update(shipped_seed=shipped["seed"], shipped_sum_accuracy=shipped["test"]["sum_accuracy"])
+    metrics = {key: shipped[key] for key in ("val_sum_accuracy", "training_sums", "epochs", "train_seconds")}
+    config = {
+        "model": "addition",
+        "architecture": {"digits": args.digits, "digit_net": {key: getattr(args, key) for key in NET_KEYS},
+                         "sum": "exact carry-chain likelihood (training); each digit's most likely value, added (prediction)"},
+        "input": {"digits_a": [args.digits, 28, 28], "digits_b": [args.digits, 28, 28],
+                  "pixels": "raw 0-255 MNIST digits, most significant first"},
+        "output": "digit log-probabilities (2, N, 10) of both numbers; the predictor adds the most likely digits",
+    }
+    curves = {f"seed {r['seed']}": plots.read_history(Path(args.work_dir) / f"seed-{r['seed']}" / "history.csv")["val_sum_accuracy"]
+              for _, r in runs}
+    history = plots.read_history(work_dir / "history.csv")
+    finish_training(args, model, config, metrics, work_dir, [
+        ("history.png", lambda p: plots.plot_history(history, ["loss", "sum_accuracy"], p,
+                                                     f"Addition N={args.digits}, seed {shipped['seed']}")),
+        ("seeds.png", lambda p: plots.plot_curves(curves, p, f"Addition N={args.digits}: every seed",
+                                                  "epoch", "validation sum accuracy")),
+    ], test=test)
+
+
+if __name__ == "__main__":
+    main()
