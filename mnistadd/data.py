@@ -1,17 +1,23 @@
 """Multi-digit number strips (28x84) rendered from MNIST digits, entirely in TensorFlow ops.
 
 A number 0..255 is written with its decimal digits. Each digit is a random MNIST image of that digit,
-warped by its own random affine map (scale 0.8-1.0 per axis, shift +-10 %, rotation +-15 deg, shear
-+-5 deg), then cut to a window around its ink. The windows go left to right and the strip is centered.
+warped by its own random affine map about its center (scale 0.8-1.0 per axis, shift +-10 %, rotation
++-15 deg, shear +-5 deg), then cut to a window around its ink.
 
-Two cuts:
-- "course" reproduces the homework's images: the window starts 0-3 px before the first ink column and
-  its width follows the course's distribution (median 17 px, about one digit in seven losing part of its
-  right side). `python -m benchmarks.spacing` measures how close we are.
+Each warped digit is rounded to whole pixel values, as the course's uint8 images are, so faint edge
+pixels of value 1-2 survive as ink and everything under 0.5 is 0. Two cuts:
+- "course" is the course's own rule. A column is inked if any of its pixels is; t0 and t1 are the
+  first two columns after which the inked/blank state changes (normally the column before the ink and
+  the last inked column of the first inked run). The window is [t0 - c1, t1 + c2) with c1, c2 uniform
+  on {-1, 0, 1, 2}; with fewer than two changes (ink touching an edge), a negative start, or a window
+  narrower than 6 columns, the whole 28-column digit is kept. `python -m benchmarks.fidelity` measures
+  how close our strips are to the course's own.
 - "clean" keeps the whole digit plus a 2 px margin on each side.
 
+The windows go left to right and the strip is padded to 84 columns, the odd column on the left.
+
 For training, `elastic` bends each warped digit further by a smooth random displacement field (Simard et
-al., 2003), so the reader sees new handwriting rather than the same 9,000 digits over and over, and
+al., 2003), so the reader sees new handwriting rather than the same training digits over and over, and
 `stroke` thickens or thins each digit's strokes by a random amount, as other pens and writers would.
 
 All randomness is stateless and comes from one `seed`, so a batch is a pure function of
@@ -33,14 +39,11 @@ MAX_DIGITS = 3
 VALIDATION_FRACTION = 0.1  # of the training digits, held out for validation
 CUTS = ("course", "clean")
 
-# Window model for the "course" cut, fitted by benchmarks/spacing.py to the course's measured widths.
-LEFT_MARGIN_MAX = 3  # the window starts 0..3 px before the first ink column
-RIGHT_MARGIN_MAX = 3  # ... and ends 0..3 px after the last one
-CUT_PROBABILITY = 1 / 7  # or, this often, 1..CUT_MAX px before the last ink column
-CUT_MAX = 4
-MIN_WINDOW, MAX_WINDOW = 6, DIGIT
+# The course's crop: the window starts t0 - c1 and ends t1 + c2, c1 and c2 uniform on CROP_JITTER.
+CROP_JITTER = (-1, 2)
+MIN_WINDOW = 6  # a narrower window keeps the whole digit instead
 CLEAN_MARGIN = 2
-INK_THRESHOLD = 0.2 * 255
+INK_THRESHOLD = 0.2 * 255  # the clean cut's ink: faint edge pixels do not widen its margin
 ELASTIC_GRID = 4  # control points per side of the elastic displacement field
 
 
@@ -126,8 +129,10 @@ class StripRenderer:
         self.cut, self.augment, self.elastic, self.stroke = cut, augment, elastic, stroke
 
     @classmethod
-    def from_split(cls, split, mnist_dir=None, **kwargs):
-        return cls(*split_digits(split, mnist_dir), **kwargs)
+    def from_split(cls, split, mnist_dir=None, digits=None, **kwargs):
+        """A renderer over one split's digits, or only its first `digits` (a smaller data budget)."""
+        images, labels = split_digits(split, mnist_dir)
+        return cls(images[:digits], labels[:digits], **kwargs)
 
     def _windows(self, numbers, seed):
         """Warped glyphs (N, 3, 28, 28) and their windows: start, width (0 for absent slots), and
@@ -158,32 +163,43 @@ class StripRenderer:
             glyphs = _stroke_width(glyphs, seeds[6], self.stroke)
         glyphs = tf.reshape(glyphs, [n, MAX_DIGITS, DIGIT, DIGIT])
 
+        # The course's images are uint8: rounding decides which faint edge pixels count as ink.
+        glyphs = tf.round(tf.clip_by_value(glyphs, 0.0, 255.0))
+
         # Cut each glyph to a window [start, end) of its columns, around its ink.
-        ink = tf.reduce_max(glyphs, axis=2) > INK_THRESHOLD  # (N, 3, 28) columns with ink
-        first = tf.argmax(tf.cast(ink, tf.int32), axis=2, output_type=tf.int32)
-        last = DIGIT - 1 - tf.argmax(tf.cast(ink[..., ::-1], tf.int32), axis=2, output_type=tf.int32)
-        shape = tf.shape(first)
+        column_max = tf.reduce_max(glyphs, axis=2)  # (N, 3, 28)
+        strong = column_max > INK_THRESHOLD
+        last = DIGIT - 1 - tf.argmax(tf.cast(strong[..., ::-1], tf.int32), axis=2, output_type=tf.int32)
         if self.cut == "clean":
+            first = tf.argmax(tf.cast(strong, tf.int32), axis=2, output_type=tf.int32)
             start = tf.maximum(first - CLEAN_MARGIN, 0)
             end = tf.minimum(last + 1 + CLEAN_MARGIN, DIGIT)
         else:
-            left = tf.random.stateless_uniform(shape, seeds[2], 0, LEFT_MARGIN_MAX + 1, tf.int32)
-            start = tf.maximum(first - left, 0)
-            margin = tf.random.stateless_uniform(shape, seeds[3], 0, RIGHT_MARGIN_MAX + 1, tf.int32)
-            cut = tf.random.stateless_uniform(shape, seeds[4], 0, 1 / CUT_PROBABILITY * CUT_MAX)
-            right = tf.where(cut < CUT_MAX, -1 - tf.cast(cut, tf.int32), margin)
-            end = tf.clip_by_value(last + 1 + right, start + MIN_WINDOW, start + MAX_WINDOW)
-            end = tf.minimum(end, DIGIT)
+            start, end = self._course_crop(column_max > 0, seeds[2])
         width = tf.where(present, end - start, 0)
         return glyphs, start, width, present & (end <= last)
+
+    @staticmethod
+    def _course_crop(ink, seed):
+        """The course's window [start, end) for each glyph from its inked columns (N, 3, 28)."""
+        changes = ink[..., 1:] != ink[..., :-1]  # (N, 3, 27): change after column t
+        column = tf.range(DIGIT - 1)
+        t0 = tf.argmax(tf.cast(changes, tf.int32), axis=2, output_type=tf.int32)
+        t1 = tf.argmax(tf.cast(changes & (column > t0[..., None]), tf.int32), axis=2, output_type=tf.int32)
+        jitter = tf.random.stateless_uniform(tf.concat([[2], tf.shape(t0)], 0), seed, CROP_JITTER[0],
+                                             CROP_JITTER[1] + 1, tf.int32)
+        start, end = t0 - jitter[0], tf.minimum(t1 + jitter[1], DIGIT)  # Python's slice stops at the edge
+        whole = (tf.reduce_sum(tf.cast(changes, tf.int32), axis=2) < 2) | (start < 0) | (end - start < MIN_WINDOW)
+        return tf.where(whole, 0, start), tf.where(whole, DIGIT, end)
 
     @tf.function(reduce_retracing=True)
     def render(self, numbers, seed):
         """(N,) ints 0..255 and a stateless seed (2,) -> (N, 28, 84) float32 pixels 0..255."""
         glyphs, start, width, _ = self._windows(tf.cast(numbers, tf.int32), seed)
-        # Lay the windows side by side, centered, by gathering each strip column from its glyph.
-        total = tf.reduce_sum(width, axis=1, keepdims=True)
-        offset = (WIDTH - total) // 2 + tf.cumsum(width, axis=1, exclusive=True)  # (N, 3)
+        # Lay the windows side by side, padded as the course pads (the odd column on the left), by
+        # gathering each strip column from its glyph.
+        padding = WIDTH - tf.reduce_sum(width, axis=1, keepdims=True)
+        offset = padding - padding // 2 + tf.cumsum(width, axis=1, exclusive=True)  # (N, 3)
         x = tf.range(WIDTH)[None, None, :]
         inside = (x >= offset[..., None]) & (x < (offset + width)[..., None])  # (N, 3, 84)
         source = tf.clip_by_value(start[..., None] + x - offset[..., None], 0, DIGIT - 1)

@@ -4,15 +4,17 @@
     python -m mnistadd.evaluate adder     # all 256 x 256 = 65,536 additions
     python -m mnistadd.evaluate end2end   # 10,000 pairs from test_generator, next to reader + adder
     python -m mnistadd.evaluate end2end-sum-only   # any model folder; its config.json says its kind
-    python -m mnistadd.evaluate reader --split val # the validation draws, to choose readers by
+    python -m mnistadd.evaluate reader --split val # validation figures, to choose models by
 
 Each writes the "test" section of models/<name>/metrics.json (atomically), its plots, and regenerates
 the model card. Test images come from a fixed seed, so the figures are reproducible. `--split val`
-instead adds the reader's accuracy on the validation draws (`validation_draws`) to the "validation"
-section: held-out training digits, the figures readers are chosen by.
+instead adds validation figures to the "validation" section, the figures models are chosen by: a
+reader's accuracy on the validation draws (`validation_draws`), and a reader's or end-to-end model's on
+the course's own strips of the held-out digits (`course_val_accuracy`, where that file is present).
 """
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from mnistadd.reader import BLANK, NUMBER_CLASSES
 from mnistadd.training import read_json, write_json
 
 TEST_SEED = 12345
+COURSE_VAL_ENV = "MNISTADD_COURSE_VAL"
+COURSE_VAL = Path(__file__).resolve().parent.parent.parent / "shared" / "course_val" / "course_val.npz"
 # Seeds of the validation strip sets; the first is the one the reader's trainer follows while training.
 VALIDATION_DRAWS = (1000, 1001, 1002, 1003)
 
@@ -39,6 +43,29 @@ def validation_draws(read, mnist_dir=None, size=5000):
     renderer = StripRenderer.from_split("val", mnist_dir)
     accuracies = [float(np.mean(read(x) == y)) for x, y in (renderer.fixed_set(size, seed) for seed in VALIDATION_DRAWS)]
     return {"val_number_accuracy_draws": accuracies, "val_number_accuracy_draws_mean": round(float(np.mean(accuracies)), 6)}
+
+
+def course_val_pairs(path=None):
+    """The course's own pairs from the validation digits (`../shared/course_val`, or
+    $MNISTADD_COURSE_VAL): strips (10,000, 2, 28, 84) float32 and numbers (10,000, 2), or None where the
+    file is not there (a user's machine, the tests)."""
+    path = Path(path or os.environ.get(COURSE_VAL_ENV, COURSE_VAL))
+    if not path.exists():
+        return None
+    with np.load(path) as data:
+        return data["x"].astype(np.float32), data["numbers"]
+
+
+def course_val_accuracy(predictor, kind, path=None):
+    """A model's accuracy on the course's own validation strips (readers: numbers, 20,000 strips;
+    end-to-end models: sums, 10,000 pairs), what models are chosen by; {} without the file."""
+    pairs = course_val_pairs(path)
+    if pairs is None:
+        return {}
+    x, numbers = pairs
+    if kind == "reader":
+        return {"course_val_number_accuracy": float(np.mean(predictor.predict(x.reshape(-1, 28, 84)) == numbers.ravel()))}
+    return {"course_val_sum_accuracy": float(np.mean(predictor.predict(x[:, 0], x[:, 1]) == numbers.sum(axis=1)))}
 
 
 def test_pairs(n_pairs, mnist_dir=None, cut="course"):
@@ -147,9 +174,11 @@ def main(argv=None):
     metrics = read_json(folder / "metrics.json")
     kind = read_json(folder / "config.json")["model"]
     if args.split == "val":
-        if kind != "reader":
-            parser.error(f"--split val measures readers only; {args.model} is a {kind}")
-        measured = validation_draws(load(folder.name, models_dir=folder.parent).predict, args.mnist_dir)
+        if kind not in ("reader", "end2end"):
+            parser.error(f"--split val measures readers and end-to-end models; {args.model} is a {kind}")
+        predictor = load(folder.name, models_dir=folder.parent)
+        measured = validation_draws(predictor.predict, args.mnist_dir) if kind == "reader" else {}
+        measured.update(course_val_accuracy(predictor, kind))
         metrics["validation"].update(measured)
     else:
         evaluation = EVALUATIONS[kind]

@@ -54,6 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--steps-per-epoch", type=int, default=200)
     parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--val-size", type=int, default=2500, help="validation pairs")
+    parser.add_argument("--train-digits", type=int, help="train on the first N training digits only (default: all 54,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir")
     parser.add_argument("--out", default="models/end2end", help='model folder, or "none" to write none')
@@ -83,7 +84,7 @@ def train(args):
     work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
     val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=VALIDATION_SEED),
                          args.supervision)
-    batches = (StripRenderer.from_split("train", args.mnist_dir).dataset(2 * args.batch_size, args.seed)
+    batches = (StripRenderer.from_split("train", args.mnist_dir, args.train_digits).dataset(2 * args.batch_size, args.seed)
                .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))
     if args.init_reader:
         if args.supervision == "sum":

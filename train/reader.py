@@ -65,6 +65,7 @@ def parse_args(argv=None):
                         help="epochs without a better validation accuracy before stopping; the cosine schedule's "
                              "last, low-rate epochs are where the model gains most, so keep it longer than they last")
     parser.add_argument("--val-size", type=int, default=5000)
+    parser.add_argument("--train-digits", type=int, help="train on the first N training digits only (default: all 54,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mnist-dir")
     parser.add_argument("--out", default="models/reader", help='model folder, or "none" to write none')
@@ -81,7 +82,7 @@ def parse_args(argv=None):
 def training_data(args):
     """Endless (images, position classes) batches from the training digits."""
     def renderer(cut):
-        return StripRenderer.from_split("train", args.mnist_dir, cut=cut, elastic=args.elastic,
+        return StripRenderer.from_split("train", args.mnist_dir, args.train_digits, cut=cut, elastic=args.elastic,
                                           stroke=args.stroke)
 
     if args.cut == "mixed":

@@ -5,6 +5,8 @@ from these tables.
 
     python -m train.sweep reader [--mnist-dir DIR]
     python -m train.sweep adder
+    python -m train.sweep reader-digits      # the data budget: the reader's base model on 9,000 to 54,000 digits
+    python -m train.sweep end2end-digits     # ... and the sum-only end-to-end model
 
 A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file.
 """
@@ -15,8 +17,9 @@ from pathlib import Path
 
 from mnistadd import plots
 from mnistadd.training import read_json, write_json
-from train import adder, reader
+from train import adder, end2end, reader
 
+DIGIT_BUDGETS = (9000, 27000, 54000)
 SWEEPS = {
     "reader": {
         "trainer": reader,
@@ -39,6 +42,23 @@ SWEEPS = {
             "cnn, 20 epochs": ["--epochs", "20", "--patience", "20"],
             "cnn output=ctc, 20 epochs": ["--output", "ctc", "--epochs", "20", "--patience", "20"],
         },
+    },
+    # The data budget: the same short recipe on the first 9,000 training digits (all that earlier
+    # sessions had), a half of the 54,000, and all of them.
+    "reader-digits": {
+        "trainer": reader,
+        "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
+                   "--filters", "16", "--dense", "256", "--cut", "course", "--stroke", "0", "--members", "1",
+                   "--precision", "float32"],
+        "metric": "val_number_accuracy",
+        "variants": {f"{digits:,} digits": ["--train-digits", str(digits)] for digits in DIGIT_BUDGETS},
+    },
+    "end2end-digits": {
+        "trainer": end2end,
+        "budget": ["--supervision", "sum", "--epochs", "8", "--steps-per-epoch", "150", "--val-size", "1000",
+                   "--patience", "8"],
+        "metric": "val_sum_accuracy",
+        "variants": {f"{digits:,} digits": ["--train-digits", str(digits)] for digits in DIGIT_BUDGETS},
     },
     "adder": {
         "trainer": adder,
@@ -69,12 +89,12 @@ def main():
     out.parent.mkdir(exist_ok=True)
     results = read_json(out) if out.exists() else {}
     budget = sweep["budget"] + ["--out", "none", "--work-dir", f"runs/sweep-{args.model}"]
-    if args.mnist_dir and args.model == "reader":
+    if args.mnist_dir and args.model != "adder":
         budget += ["--mnist-dir", args.mnist_dir]
     for name, flags in sweep["variants"].items():
         if name in results:
             continue
-        _, metrics, work_dir = sweep["trainer"].train(sweep["trainer"].parse_args(budget + flags))
+        _, metrics, work_dir, *_ = sweep["trainer"].train(sweep["trainer"].parse_args(budget + flags))
         history = plots.read_history(work_dir / "history.csv")
         results[name] = {"flags": " ".join(flags), **metrics, "history": history}
         write_json(out, results)
