@@ -48,8 +48,9 @@ def parse_args(argv=None):
     parser.add_argument("--dense", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--batch-size", type=int, default=None, help="sums per step; default 64 // N + 1 (about 128 digits)")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="sums per step; default 64 // N + 1 (about 128 digits), at least 16")
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--mnist-dir")
     parser.add_argument("--out", default=None, help="model folder (default models/addition-nN), or 'none'")
@@ -58,7 +59,7 @@ def parse_args(argv=None):
     parser.add_argument("--push-to-hub", metavar="ORG/NAME")
     parser.add_argument("--private", action="store_true")
     args = parser.parse_args(argv)
-    args.batch_size = args.batch_size or 64 // args.digits + 1
+    args.batch_size = args.batch_size or max(16, 64 // args.digits + 1)
     args.out = args.out or f"models/addition-n{args.digits}"
     args.work_dir = args.work_dir or f"runs/addition-n{args.digits}"
     return args
