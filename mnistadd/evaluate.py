@@ -56,16 +56,17 @@ def course_val_pairs(path=None):
         return data["x"].astype(np.float32), data["numbers"]
 
 
-def course_val_accuracy(predictor, kind, path=None):
-    """A model's accuracy on the course's own validation strips (readers: numbers, 20,000 strips;
-    end-to-end models: sums, 10,000 pairs), what models are chosen by; {} without the file."""
+def course_val_accuracy(predict, kind, path=None):
+    """Accuracy on the course's own validation strips, what models are chosen by: a reader's `predict`
+    (strips -> numbers) on its 20,000 strips, an end-to-end model's (strips a, strips b -> sums) on its
+    10,000 pairs; {} without the file."""
     pairs = course_val_pairs(path)
     if pairs is None:
         return {}
     x, numbers = pairs
     if kind == "reader":
-        return {"course_val_number_accuracy": float(np.mean(predictor.predict(x.reshape(-1, 28, 84)) == numbers.ravel()))}
-    return {"course_val_sum_accuracy": float(np.mean(predictor.predict(x[:, 0], x[:, 1]) == numbers.sum(axis=1)))}
+        return {"course_val_number_accuracy": float(np.mean(predict(x.reshape(-1, 28, 84)) == numbers.ravel()))}
+    return {"course_val_sum_accuracy": float(np.mean(predict(x[:, 0], x[:, 1]) == numbers.sum(axis=1)))}
 
 
 def test_pairs(n_pairs, mnist_dir=None, cut="course"):
@@ -178,7 +179,7 @@ def main(argv=None):
             parser.error(f"--split val measures readers and end-to-end models; {args.model} is a {kind}")
         predictor = load(folder.name, models_dir=folder.parent)
         measured = validation_draws(predictor.predict, args.mnist_dir) if kind == "reader" else {}
-        measured.update(course_val_accuracy(predictor, kind))
+        measured.update(course_val_accuracy(predictor.predict, kind))
         metrics["validation"].update(measured)
     else:
         evaluation = EVALUATIONS[kind]

@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from mnistadd.data import split_digits
 from mnistadd.paths import write_text_atomic
 
 
@@ -38,6 +39,11 @@ def training_callbacks(work_dir, monitor, patience, mode="max"):
         keras.callbacks.CSVLogger(str(work_dir / "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(str(work_dir / "best.keras"), monitor=monitor, mode=mode, save_best_only=True),
     ]
+
+
+def training_digits(args):
+    """How many training digits a trainer's `--train-digits` and `--mnist-dir` leave it."""
+    return len(split_digits("train", args.mnist_dir)[1][:args.train_digits])
 
 
 def prepare_work_dir(work_dir, resume):

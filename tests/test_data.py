@@ -6,6 +6,7 @@ import tensorflow as tf
 
 import data_generator
 from mnistadd.data import StripRenderer, _stroke_width, split_digits
+from mnistadd.evaluate import course_val_accuracy
 from mnistadd.mnist import load_mnist
 
 
@@ -190,3 +191,16 @@ def test_bad_cut_and_missing_digits_are_refused():
         StripRenderer(images, labels, cut="wide")
     with pytest.raises(ValueError, match="every digit"):
         StripRenderer(images[labels < 9], labels[labels < 9])
+
+
+def test_course_val_accuracy_reads_the_course_file(tmp_path):
+    """Readers are scored on every strip of the file, end-to-end models on its pairs' sums; without the
+    file there is nothing to report."""
+    numbers = np.array([[3, 40], [255, 7], [12, 0]])
+    path = tmp_path / "course_val.npz"
+    np.savez(path, x=np.zeros((3, 2, 28, 84), np.uint8), numbers=numbers, sums=numbers.sum(axis=1, keepdims=True))
+    misread_first = lambda images: np.where(np.arange(len(images)) == 0, -1, numbers.ravel())
+    assert course_val_accuracy(misread_first, "reader", path) == {"course_val_number_accuracy": 5 / 6}
+    right_sums = lambda a, b: numbers.sum(axis=1)
+    assert course_val_accuracy(right_sums, "end2end", path) == {"course_val_sum_accuracy": 1.0}
+    assert course_val_accuracy(right_sums, "end2end", tmp_path / "absent.npz") == {}

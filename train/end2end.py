@@ -26,9 +26,10 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
+from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, build_end2end
 from mnistadd.reader import NUMBER_CLASSES
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, read_json, training_callbacks
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_digits, read_json, training_callbacks
 
 
 VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
@@ -127,7 +128,9 @@ def train(args):
     metrics = {
         "val_sum_accuracy": sum_accuracy(),
         **at_start,
+        **course_val_accuracy(lambda a, b: model.predict({"image_a": a, "image_b": b}, batch_size=512, verbose=0).argmax(axis=1), "end2end"),
         "val_pairs": args.val_size,
+        "train_digits": training_digits(args),
         "supervision": args.supervision,
         "train_seconds_this_run": round(time.time() - started),
         "parameters": model.count_params(),

@@ -27,10 +27,10 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
-from mnistadd.evaluate import VALIDATION_DRAWS, validation_draws
+from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
+from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_digits, training_callbacks
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
@@ -183,10 +183,11 @@ def train(args):
     val_metrics = {"val_number_accuracy": read_accuracy(np.mean(member_probs, axis=0))}
     if len(member_probs) > 1:  # how much the average adds to each CNN alone (never for the MLP, whatever --members)
         val_metrics["val_number_accuracy_members"] = [read_accuracy(probs) for probs in member_probs]
-    if not ctc:  # the figure readers are chosen by; CTC's reading of 20,000 strips would take longer than its training
-        val_metrics.update(validation_draws(lambda images: read_numbers(model.predict(images, batch_size=512, verbose=0))[0],
-                                            args.mnist_dir, args.val_size))
-    val_metrics.update(val_images=args.val_size, train_seconds_this_run=seconds, parameters=model.count_params())
+    if not ctc:  # the figures readers are chosen by; CTC's reading of 20,000 strips would take longer than its training
+        read = lambda images: read_numbers(model.predict(images, batch_size=512, verbose=0))[0]
+        val_metrics.update(**validation_draws(read, args.mnist_dir, args.val_size), **course_val_accuracy(read, "reader"))
+    val_metrics.update(val_images=args.val_size, train_digits=training_digits(args), train_seconds_this_run=seconds,
+                       parameters=model.count_params())
     return model, val_metrics, work_dir
 
 
