@@ -49,7 +49,12 @@ def digit_pieces(strip):
 
 def draw_like_a_person(strip, rng):
     """A generator strip (ink high, 0-255) -> a uint8 CANVAS-sized grayscale picture of the same number."""
-    pieces = digit_pieces(strip)
+    return draw_pieces(digit_pieces(strip), rng)
+
+
+def draw_pieces(pieces, rng):
+    """Glyphs at strip scale (28 px tall, ink high, 0-255), spaced unevenly and off a common baseline,
+    -> a uint8 CANVAS-sized picture of them as a person would give it (`draw_row`)."""
     gaps = rng.integers(4, 41, len(pieces) - 1)
     shifts = rng.integers(-2, 3, len(pieces))
     width = sum(piece.shape[1] for piece in pieces) + gaps.sum()
@@ -58,7 +63,12 @@ def draw_like_a_person(strip, rng):
     for piece, gap, shift in zip(pieces, np.append(gaps, 0), shifts):
         row[2 + shift:2 + shift + HEIGHT, left:left + piece.shape[1]] = piece
         left += piece.shape[1] + gap
+    return draw_row(row, rng)
 
+
+def draw_row(row, rng):
+    """A row of ink at strip scale (float, ink high, 0-255) -> a uint8 CANVAS-sized picture: enlarged
+    3-8x at a random place, a thicker or thinner pen, either polarity, blur and sensor noise."""
     fits = min(0.95 * CANVAS[0] / row.shape[0], 0.95 * CANVAS[1] / row.shape[1])
     scale = rng.uniform(min(3.0, fits), min(8.0, fits))
     size = (round(row.shape[1] * scale), round(row.shape[0] * scale))

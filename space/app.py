@@ -4,20 +4,24 @@
 
 Four tabs, a thin interface over the `mnistadd` package:
 
-- "Read a number": draw or upload a number (or take a random MNIST test strip); the reader gives the
-  number, each digit position's probabilities and shows the 28x84 strip it saw (`mnistadd.preprocess`
-  turns a drawing into one).
+- "Read a number": draw a number (the pen is ready when the page opens), pick an example, upload a photo
+  or scan, or take a random MNIST test strip; the reader gives the number, or declines what does not
+  look like a number 0-255 ("Not sure", its best guess shown as a guess), each digit position's
+  probabilities and the 28x84 strip it saw (`mnistadd.preprocess` turns a drawing or photo into one).
 - "Add two numbers": the seq2seq adder's answer for two numbers 0-255, checked against a + b.
 - "Sum two images": the end-to-end model's sum next to the reader + adder pipeline's.
-- "About": the models' measured results and plots, read from their folders.
+- "About": the models' key results in words and one table, and every plot, read from their folders.
 
 Each model comes from a Hugging Face Hub repo or the local `models/` folder: `space_config.json` next to
 this file ({"reader": "org/name" or null, ...}; null is the local folder), overridden by the
 environment variables MNISTADD_READER_REPO, MNISTADD_ADDER_REPO and MNISTADD_END2END_REPO. Models load
 once, at start-up; a model that is missing leaves its tabs up, explaining how to get it.
 
-The API endpoints keep stable names for `gradio_client`: /read, /random_example, /add, /sum and
-/random_pair.
+The API endpoints keep stable names for `gradio_client`: /read (a drawing: a sketchpad value whose
+"composite" is the image), /read_photo (an image file), /random_example, /add, /sum and /random_pair. A
+declined image's number is None, and so are /sum's sums when either image is declined. Images reach the
+app as files, undecoded, and `mnistadd.preprocess` opens them: downscaled first, and a file that is no
+image is told so.
 """
 
 import json
@@ -28,6 +32,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from gradio.data_classes import FileData
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
@@ -41,14 +46,20 @@ from mnistadd.hub import read_space_config
 from mnistadd.preprocess import to_strip
 
 CONCURRENCY = 4  # requests computed at once; TensorFlow spreads each over the CPU cores already
-MAX_UPLOAD = "5mb"  # a phone photo fits; the strip the models read is 28x84 anyway
-ZOOM = 8  # the 28x84 model input is shown 8x larger
+MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]
+EXAMPLES = sorted((HERE / "examples").glob("*.png"))  # drawings made by `python -m train.space_examples`
+LONGEST_ECHO = 20  # characters of a bad input quoted back in an error message
+NO_ANSWER = "no answer"
+NOT_SURE = "**Not sure: this does not look like a number from 0 to 255.**"
 LINKS = """**Links:** [MNIST](https://yann.lecun.com/exdb/mnist/) ·
 [Keras' addition RNN example](https://keras.io/examples/nlp/addition_rnn/), the adder's starting point ·
 [gradio_client](https://www.gradio.app/guides/getting-started-with-the-python-client) to call this Space's
-API (/read, /add, /sum)."""
+API (/read, /read_photo, /add, /sum)."""
+# Empties a button's outputs in the browser before its request runs, so that an error never leaves the
+# previous answer on screen as if it were this input's.
+CLEAR_JS = "(...args) => Array({}).fill(null)"
 
 
 @dataclass
@@ -109,12 +120,18 @@ def random_strips(count):
 
 
 def user_strip(image, which=None):
-    """A drawing or upload as the 28x84 strip the models read; a blank one is the user's error, told
-    which image it was when there are two."""
+    """A drawing or upload as the 28x84 strip the models read; what cannot be read (blank, no image,
+    too large) is the user's error, told which image it was when there are two."""
     try:
         return to_strip(image)
     except ValueError as error:
         raise gr.Error(f"{which}: {error}" if which else str(error), print_exception=False) from None
+
+
+def echo(value):
+    """A user's input as quoted in a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= LONGEST_ECHO else text[:LONGEST_ECHO] + f"… ({len(str(value)):,} characters)"
 
 
 def operand(value, which):
@@ -123,23 +140,24 @@ def operand(value, which):
         raise gr.Error(f"{which} is empty: type a whole number from 0 to 255.", print_exception=False)
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise gr.Error(f"{which} must be a whole number from 0 to 255, not {value!r}.", print_exception=False) from None
+    except (TypeError, ValueError, OverflowError):
+        raise gr.Error(f"{which} must be a whole number from 0 to 255, not {echo(value)}.", print_exception=False) from None
     if not number.is_integer():
-        raise gr.Error(f"{which} must be a whole number from 0 to 255, not {value}.", print_exception=False)
+        raise gr.Error(f"{which} must be a whole number from 0 to 255, not {echo(value)}.", print_exception=False)
     if not 0 <= number <= 255:
-        raise gr.Error(f"{which} must be from 0 to 255 (the models know no other numbers), not {number:g}.",
+        raise gr.Error(f"{which} must be from 0 to 255 (the models know no other numbers), not {number:.6g}.",
                        print_exception=False)
     return int(number)
 
 
-def enlarged(strip):
-    """A 28x84 strip as a uint8 image, ZOOM times larger, pixels kept sharp."""
-    return np.kron(np.clip(strip, 0, 255), np.ones((ZOOM, ZOOM))).astype(np.uint8)
-
-
 def mark(right):
     return "✓ right" if right else "✗ wrong"
+
+
+def strip_image(strip):
+    """A 28x84 strip as the uint8 image shown: the page enlarges it (pixels kept sharp by CSS), so the
+    server encodes 2,352 pixels, not 150,000."""
+    return np.clip(strip, 0, 255).astype(np.uint8)
 
 
 class Space:
@@ -149,18 +167,23 @@ class Space:
         self.models = models
 
     def reading(self, strip, truth=None):
-        """The reader's number, a summary, each position's probabilities and the enlarged strip."""
-        numbers, confidences, position_probs = self.models.predictors["reader"].read(strip[None])
-        number = int(numbers[0])
-        summary = f"Read **{number}** with {confidences[0]:.1%} confidence."
+        """The reader's number (None when it declines), a verdict, each position's probabilities and
+        the strip it saw."""
+        (number,), (confidence,), (declined,), position_probs = \
+            self.models.predictors["reader"].read_or_decline(strip[None])
+        number = int(number)
+        if declined:
+            verdict = f"{NOT_SURE} Best guess: {number} (only a guess, {confidence:.0%} confident)."
+        else:
+            verdict = f"Read **{number}** with {confidence:.1%} confidence."
         if truth is not None:
-            summary = f"The strip shows **{truth}**. {summary} {mark(number == truth)}"
+            verdict = f"The strip shows **{truth}**. {verdict}" + ("" if declined else f" {mark(number == truth)}")
         labels = [{name: float(p) for name, p in zip(CLASS_NAMES, probs)} for probs in position_probs[0]]
-        return number, summary, *labels, enlarged(strip)
+        return None if declined else number, verdict, *labels, strip_image(strip)
 
-    def read(self, image):
+    def read(self, drawing):
         self.models.require("reader")
-        return self.reading(user_strip(image))
+        return self.reading(user_strip(drawing))
 
     def random_example(self):
         self.models.require("reader")
@@ -175,18 +198,26 @@ class Space:
             "" if answer == a + b else f" (it is {a + b})")
 
     def sums(self, strips, truth=None):
-        """Both ways to the sum of two strips, a summary table and the enlarged strips."""
+        """Both ways to the sum of two strips (None when the reader declines either image), a summary
+        table and the strips."""
+        numbers, confidences, declined, _ = self.models.predictors["reader"].read_or_decline(strips)
         sum_probs = self.models.predictors["end2end"].sum_probabilities(strips[:1], strips[1:])[0]
         end_to_end = int(sum_probs.argmax())
-        numbers = self.models.predictors["reader"].predict(strips)
         a, b = int(numbers[0]), int(numbers[1])
         pipeline = int(self.models.predictors["adder"].predict([a], [b])[0])
-        rows = ["| | End-to-end model | Reader + adder |", "|---|---|---|",
-                f"| Sum | **{end_to_end}** ({sum_probs[end_to_end]:.1%} probable) | **{pipeline}** = adder({a}, {b}) |"]
+        rows = ["| | End-to-end model | Reader + adder |", "|---|---|---|"]
+        if declined.any():
+            which = " and ".join(name for name, no in zip(("the first image", "the second image"), declined) if no)
+            rows.append(f"| Sum | not sure: {which} does not look like a number from 0 to 255 "
+                        f"(guess {end_to_end}) | not sure (guess adder({a}, {b}) = {pipeline}) |")
+        else:
+            rows.append(f"| Sum | **{end_to_end}** ({sum_probs[end_to_end]:.1%} probable) | **{pipeline}** = adder({a}, {b}) |")
         if truth is not None:
             rows.append(f"| Against the true {truth[0]} + {truth[1]} = {sum(truth)} | {mark(end_to_end == sum(truth))} "
                         f"| {mark(pipeline == sum(truth))} |")
-        return end_to_end, a, b, pipeline, "\n".join(rows), enlarged(strips[0]), enlarged(strips[1])
+        answered = lambda value: None if declined.any() else value
+        return (answered(end_to_end), None if declined[0] else a, None if declined[1] else b, answered(pipeline),
+                "\n".join(rows), strip_image(strips[0]), strip_image(strips[1]))
 
     def sum_images(self, image_a, image_b):
         self.models.require("end2end", "reader", "adder")
@@ -198,37 +229,79 @@ class Space:
         return *truth, *self.sums(strips, truth=truth)
 
 
-def metrics_markdown(folder):
-    """A model folder's measured results (metrics.json, drawn_accuracy.json) as Markdown tables."""
-    sections = []
-    for name in ("metrics.json", "drawn_accuracy.json"):
-        if (folder / name).exists():
-            rows = [f"| {key} | {value} |" for key, value in flat_items(json.loads((folder / name).read_text()))]
-            sections.append("\n".join([f"`{name}`", "", "| measure | value |", "|---|---|", *rows]))
-    return "\n\n".join(sections) or "No measurements in the model folder."
+def about_markdown(models):
+    """The models' key results in words and one table with units, from their folders' JSON files."""
+    def measured(name, file, *keys):
+        path = models.folders.get(name, Path("/nonexistent")) / file
+        value = json.loads(path.read_text()) if path.exists() else None
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    rows = []
+
+    def row(measure, value, unit, scale=100, digits=2):
+        if value is not None:
+            rows.append(f"| {measure} | {value * scale:,.{digits}f} | {unit} |")
+
+    row("Reader: numbers read right, 10,000 MNIST test strips", measured("reader", "metrics.json", "test", "number_accuracy"), "%")
+    row("Reader: numbers read right, 2,000 drawing-like test images", measured("reader", "drawn_accuracy.json", "accuracy", "drawn_to_strip"), "%")
+    held = measured("reader", "calibration.json", "held_out") or {}
+    row("Reader: genuine drawn numbers declined (validation digits)", held.get("drawn", {}).get("declined"), "%")
+    row("Reader: answered drawn numbers read right (validation digits)", held.get("drawn", {}).get("accuracy_answered"), "%")
+    for kind, label in (("four_digits", "four-digit numbers"), ("over_255", "numbers 256-999"), ("letters", "letters and words"),
+                        ("scribbles", "scribbles and shapes")):
+        row(f"Reader: {label} declined (generated)", held.get(kind, {}).get("declined"), "%")
+    row("Reader: calibration error (ECE) after temperature scaling",
+        measured("reader", "calibration.json", "reliability", "after", "ece"), "percentage points")
+    row("Adder: exact sums, all 65,536 pairs 0-255", measured("adder", "metrics.json", "test", "all_pairs_accuracy"), "%")
+    row("End-to-end: exact sums, 10,000 test pairs", measured("end2end", "metrics.json", "test", "sum_accuracy"), "%")
+    row("Reader + adder: exact sums, the same pairs", measured("end2end", "metrics.json", "test", "pipeline_sum_accuracy"), "%")
+    for name in ("reader", "adder", "end2end"):
+        row(f"{name.capitalize()}: training time on 2 CPU cores", measured(name, "metrics.json", "validation", "train_seconds_this_run"),
+            "s", scale=1, digits=0)
+    words = ("The **reader** reads a number 0-255 written with MNIST digits in a 28x84 strip; a drawing or photo is "
+             "first turned into such a strip. When an image does not look like a number 0-255 (four digits, a number "
+             "over 255, a letter, a scribble) it says it is not sure instead of answering, and shows its guess as a "
+             "guess. The **adder** adds two numbers 0-255 given as digit strings. The **end-to-end** model sums two "
+             "strips in one network, trained from the sums; the reader + adder pipeline is its baseline. "
+             "Figures below are measured on data the models never trained on (MNIST test digits, or validation "
+             "digits for the decline rule), by the commands in the repository's README.")
+    table = "\n".join(["| measure | value | unit |", "|---|---|---|", *rows]) if rows else "No measurements found."
+    return words + "\n\n" + table
 
 
-def flat_items(data, prefix=""):
-    """(dotted key, value) pairs of nested JSON; lists other than a few numbers or words are summarized
-    by their length."""
-    for key, value in data.items():
-        if isinstance(value, dict):
-            yield from flat_items(value, f"{prefix}{key}.")
-        elif isinstance(value, list) and (len(value) > 10 or any(isinstance(v, (dict, list)) for v in value)):
-            yield f"{prefix}{key}", f"({len(value)} entries)"
-        else:
-            yield f"{prefix}{key}", f"{value:.4g}" if isinstance(value, float) else value
+def undecoded_file(file, flatten_on_white=False):
+    """What a drawing pad hands the app for each of its images: the file's path (or bytes), undecoded."""
+    return file.path if isinstance(file, FileData) else file
 
 
-def sketchpad(label):
-    """A canvas to draw a number on with a black pen, or to upload an image to."""
-    return gr.Sketchpad(label=label, sources=("upload", "clipboard"), canvas_size=(600, 200), type="numpy",
-                        brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
-                        layers=False, transforms=())
+def drawing_pad(label):
+    """A canvas to draw a number on with a black pen, ready when the page opens (no upload source, so
+    the brush is the active tool).
+
+    Its images reach the app as files, undecoded: `mnistadd.preprocess` opens them, downscaled before
+    anything else, and says so when a file is no image, where gradio would decode every layer at full
+    size and fail on a non-image with a generic error. The hook is set on the instance: a subclass of
+    a gradio component would make gradio write a type stub (.pyi) next to this file."""
+    pad = gr.ImageEditor(label=label, sources=(), canvas_size=(600, 200), fixed_canvas=True, type="filepath",
+                         brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
+                         eraser=gr.Eraser(default_size=20), layers=False, transforms=())
+    pad.convert_and_format_image = undecoded_file
+    return pad
 
 
-def model_view(label):
-    return gr.Image(label=label, type="numpy", format="png", interactive=False)
+def answer_box(label):
+    """A number output that stays empty, not 0, until there is an answer (and when there is none)."""
+    return gr.Number(label=label, precision=0, interactive=False, placeholder=NO_ANSWER)
+
+
+def strip_view(label):
+    return gr.Image(label=label, type="numpy", format="png", interactive=False, height=112,
+                    elem_classes="strip", buttons=[])
+
+
+CSS = ".strip img { image-rendering: pixelated; object-fit: contain; }  /* the 28x84 strip, enlarged sharp */"
 
 
 def build_demo(models):
@@ -240,20 +313,34 @@ def build_demo(models):
 
         with gr.Tab("Read a number"):
             models.notice("reader")
-            image = sketchpad("Draw a number 0-255 (pick the brush on the left), or upload a picture of one")
+            with gr.Row():
+                drawing = drawing_pad("Draw a number 0-255 here")
+                # a file, not gr.Image: the app gets the file as uploaded (mnistadd.preprocess opens it)
+                photo = gr.File(label="...or upload a photo or scan of one (read as it arrives)",
+                                file_types=["image"], type="filepath", height=200)
             with gr.Row():
                 read_button = gr.Button("Read", variant="primary")
+                clear_button = gr.ClearButton([drawing, photo], value="Clear")
                 example_button = gr.Button("Random example")
             true_number = gr.Number(label="True number", visible=False)
             with gr.Row():
-                number_read = gr.Number(label="Number read", precision=0)
-                read_summary = gr.Markdown()
+                number_read = answer_box("Number read")
+                read_summary = gr.Markdown(label="Verdict")
             with gr.Row():
                 positions = [gr.Label(label=name, num_top_classes=3) for name in POSITIONS]
-            seen = model_view("What the reader saw (28x84, enlarged)")
+            seen = strip_view("What the reader saw (the 28x84 strip, enlarged)")
             outputs = [number_read, read_summary, *positions, seen]
-            read_button.click(space.read, image, outputs, api_name="read")
-            example_button.click(space.random_example, None, [true_number, *outputs], api_name="random_example")
+            clear_button.add(outputs)
+            read_button.click(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
+                space.read, drawing, outputs, api_name="read")
+            photo.upload(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
+                space.read, photo, outputs, api_name="read_photo")
+            example_button.click(None, js=CLEAR_JS.format(len(outputs) + 1), outputs=[true_number, *outputs]).then(
+                space.random_example, None, [true_number, *outputs], api_name="random_example")
+            if EXAMPLES:
+                gr.Examples([[str(path)] for path in EXAMPLES], inputs=drawing, outputs=outputs, fn=space.read,
+                            run_on_click=True, cache_examples=False, label="Drawn examples (click one to read it)",
+                            examples_per_page=len(EXAMPLES))
 
         with gr.Tab("Add two numbers"):
             models.notice("adder")
@@ -262,44 +349,44 @@ def build_demo(models):
                 b = gr.Number(label="Second number (0-255)", value=45)
             add_button = gr.Button("Add", variant="primary")
             with gr.Row():
-                answer = gr.Number(label="The adder's answer", precision=0)
-                add_summary = gr.Markdown()
-            add_button.click(space.add, [a, b], [answer, add_summary], api_name="add")
+                answer = answer_box("The adder's answer")
+                add_summary = gr.Markdown(label="Check")
+            add_button.click(None, js=CLEAR_JS.format(2), outputs=[answer, add_summary]).then(
+                space.add, [a, b], [answer, add_summary], api_name="add")
 
         with gr.Tab("Sum two images"):
             models.notice("end2end", "reader", "adder")
             with gr.Row():
-                image_a, image_b = sketchpad("First number"), sketchpad("Second number")
+                image_a, image_b = drawing_pad("First number"), drawing_pad("Second number")
             with gr.Row():
                 sum_button = gr.Button("Sum", variant="primary")
+                clear_pair = gr.ClearButton([image_a, image_b], value="Clear")
                 pair_button = gr.Button("Random pair")
             true_numbers = [gr.Number(label=f"True {which} number", visible=False) for which in ("first", "second")]
             with gr.Row():
-                end_to_end_sum = gr.Number(label="End-to-end model's sum", precision=0)
-                read_a = gr.Number(label="Reader: first number", precision=0)
-                read_b = gr.Number(label="Reader: second number", precision=0)
-                pipeline_sum = gr.Number(label="Adder's sum of the numbers read", precision=0)
-            sum_summary = gr.Markdown()
+                end_to_end_sum = answer_box("End-to-end model's sum")
+                read_a = answer_box("Reader: first number")
+                read_b = answer_box("Reader: second number")
+                pipeline_sum = answer_box("Adder's sum of the numbers read")
+            sum_summary = gr.Markdown(label="Sums compared")
             with gr.Row():
-                seen_a, seen_b = model_view("First strip the models saw"), model_view("Second strip the models saw")
+                seen_a, seen_b = strip_view("First strip the models saw"), strip_view("Second strip the models saw")
             outputs = [end_to_end_sum, read_a, read_b, pipeline_sum, sum_summary, seen_a, seen_b]
-            sum_button.click(space.sum_images, [image_a, image_b], outputs, api_name="sum")
-            pair_button.click(space.random_pair, None, [*true_numbers, *outputs], api_name="random_pair")
+            clear_pair.add(outputs)
+            sum_button.click(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
+                space.sum_images, [image_a, image_b], outputs, api_name="sum")
+            pair_button.click(None, js=CLEAR_JS.format(len(outputs) + 2), outputs=[*true_numbers, *outputs]).then(
+                space.random_pair, None, [*true_numbers, *outputs], api_name="random_pair")
 
         with gr.Tab("About"):
-            gr.Markdown("What each model's folder records about it: `metrics.json` from training and "
-                        "evaluation, and for the reader `drawn_accuracy.json`, its accuracy on drawing-like "
-                        "images read through the Space's preprocessing. Where each model comes from is "
-                        "configurable (`space_config.json`, `MNISTADD_<MODEL>_REPO`).")
-            for name in api.PREDICTORS:
+            gr.Markdown(about_markdown(models))
+            for name in models.sources:
                 gr.Markdown(f"## {name}\nSource: {models.sources[name]}")
                 if name in models.folders:
-                    gr.Markdown(metrics_markdown(models.folders[name]))
-                    # Opened here, not served from the folder: only the app's own files are served.
-                    plots = [(Image.open(path), path.stem) for path in sorted(models.folders[name].glob("*.png"))]
-                    if plots:
-                        gr.Gallery(plots, label=f"{name} plots", columns=3, fit_columns=False, height="auto",
-                                   object_fit="contain")
+                    # Each plot whole, one under another; opened here, not served from the folder: only
+                    # the app's own files are served.
+                    for path in sorted(models.folders[name].glob("*.png")):
+                        gr.Image(Image.open(path), label=f"{name}: {path.stem}", interactive=False, buttons=["fullscreen"])
                 else:
                     gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)
@@ -308,7 +395,7 @@ def build_demo(models):
 
 def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
-    return demo.launch(max_file_size=MAX_UPLOAD, **kwargs)
+    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, **kwargs)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The Space (space/app.py) served locally and called through its API with gradio_client, over tiny
 untrained stand-in models: the answers are checked for form and consistency, not for being right."""
 
+import time
+
 import httpx
 import numpy as np
 import pytest
@@ -8,6 +10,9 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 from space_helpers import make_standin_models, serve_app
+
+from mnistadd.abstention import CALIBRATION_FILE
+from mnistadd.training import write_json
 
 
 @pytest.fixture(scope="module")
@@ -20,20 +25,48 @@ def client(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    """A drawn "1" (dark pen on white) and a blank canvas, as PNG files, in the sketchpad's value format."""
+def declining_client(tmp_path_factory):
+    """The app over stand-in models whose reader's calibration declines every image."""
+    models = make_standin_models(tmp_path_factory.mktemp("models"))
+    write_json(models / "reader" / CALIBRATION_FILE,
+               {"temperature": 1.0, "rule": {"weights": {"number": 0.0}, "bias": 0.0, "threshold": 1.0}})
+    demo, url = serve_app(models)
+    yield Client(url, verbose=False)
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A drawn "1" (dark pen on white), a blank canvas, a file that is no image, and a 4000x3000 JPEG
+    photo of a "1" (ink on gray paper)."""
     folder = tmp_path_factory.mktemp("images")
     one = np.full((200, 600), 255, np.uint8)
     one[40:160, 290:302] = 0
     Image.fromarray(one).save(folder / "one.png")
     Image.fromarray(np.full((200, 600), 255, np.uint8)).save(folder / "blank.png")
-    return {name: {"background": None, "layers": [], "composite": handle_file(str(folder / f"{name}.png"))}
-            for name in ("one", "blank")}
+    (folder / "notes.png").write_text("not an image")
+    photo = np.full((3000, 4000, 3), 200, np.uint8)
+    photo[800:2200, 1900:2050] = 30
+    Image.fromarray(photo).save(folder / "photo.jpg", quality=95)
+    return {path.stem: path for path in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def images(files):
+    """The files in the sketchpad's value format."""
+    return {name: {"background": None, "layers": [], "composite": handle_file(str(path))} for name, path in files.items()}
 
 
 def test_endpoints_have_stable_names(client):
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert {"/read", "/random_example", "/add", "/sum", "/random_pair"} <= set(endpoints)
+    assert {"/read", "/read_photo", "/random_example", "/add", "/sum", "/random_pair"} <= set(endpoints)
+
+
+def test_every_output_has_a_meaningful_name(client):
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for name, endpoint in endpoints.items():
+        for output in endpoint["returns"]:
+            assert output["label"] and not output["label"].startswith("value_"), (name, output)
 
 
 def test_add_answers_and_checks_the_answer(client):
@@ -52,13 +85,46 @@ def test_add_rejects_bad_numbers_with_a_clear_message(client, a, message):
         client.predict(a, 1, api_name="/add")
 
 
+@pytest.mark.parametrize("text", ["x" * 100_000, "9" * 5_000])
+def test_a_long_input_is_not_echoed_back(client, text):
+    with pytest.raises(AppError) as error:
+        client.predict(text, 1, api_name="/add")
+    assert "whole number from 0 to 255" in str(error.value) and len(str(error.value)) < 200
+
+
 def test_read_a_drawing(client, images):
     number, summary, hundreds, tens, units, seen = client.predict(images["one"], api_name="/read")
     assert 0 <= number <= 255 and f"Read **{number}**" in summary
     for position in (hundreds, tens, units):
         assert len(position["confidences"]) == 3  # the top three classes
     strip = np.asarray(Image.open(seen))
-    assert strip.shape[:2] == (28 * 8, 84 * 8) and strip.max() == 255
+    assert strip.shape[:2] == (28, 84) and strip.max() == 255  # the page enlarges it
+
+
+def test_a_phone_photo_is_read_within_seconds(client, files, images):
+    """4000x3000, as an upload (/read_photo) and as a sketchpad value (/read): downscaled first."""
+    for endpoint, argument in (("/read_photo", handle_file(str(files["photo"]))), ("/read", images["photo"])):
+        started = time.perf_counter()
+        number, summary, *_ = client.predict(argument, api_name=endpoint)
+        assert time.perf_counter() - started < 10 and f"Read **{number}**" in summary
+
+
+def test_a_file_that_is_no_image_is_told_so(client, files, images):
+    with pytest.raises(AppError, match="not an image"):
+        client.predict(handle_file(str(files["notes"])), api_name="/read_photo")
+    with pytest.raises(AppError, match="not an image"):
+        client.predict(images["notes"], api_name="/read")
+
+
+def test_a_declined_image_has_no_number_and_a_guess(declining_client, images):
+    number, summary, *_ = declining_client.predict(images["one"], api_name="/read")
+    assert number is None
+    assert "Not sure: this does not look like a number from 0 to 255" in summary and "Best guess:" in summary
+    end_to_end, a, b, pipeline, table, *_ = declining_client.predict(images["one"], images["one"], api_name="/sum")
+    assert end_to_end is None and a is None and b is None and pipeline is None
+    assert "not sure: the first image and the second image" in table
+    truth, number, summary, *_ = declining_client.predict(api_name="/random_example")
+    assert 0 <= truth <= 255 and number is None and "Not sure" in summary
 
 
 def test_random_example_knows_its_number(client):
@@ -94,7 +160,7 @@ def test_app_starts_without_a_model_and_says_how_to_get_it(tmp_path):
         assert httpx.get(url).status_code == 200
         client = Client(url, verbose=False)
         assert client.predict(1, 2, api_name="/add")[0] >= 0
-        with pytest.raises(AppError, match=r"reader model is not available .*train it \(python -m train.reader\)"):
+        with pytest.raises(AppError, match=r"reader model is not available .*repo_id=.*models_dir=.*MNISTADD_MODELS_DIR"):
             client.predict(api_name="/random_example")
         with pytest.raises(AppError, match="end2end model is not available .*MNISTADD_END2END_REPO"):
             client.predict(api_name="/random_pair")

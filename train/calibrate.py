@@ -1,0 +1,387 @@
+"""Calibrate the reader's confidence and fit the rule by which it declines what is not a number 0..255;
+calibrate the end-to-end model's sum probabilities. Validation digits only, never MNIST test digits.
+
+    python -m train.calibrate [--models-dir models] [--mnist-dir DIR] [--count 2000] [--seed 0]
+
+Writes, atomically, <models-dir>/reader/calibration.json (the temperature and the decline rule, which
+`mnistadd.api.Reader` applies, and the measurements behind them), <models-dir>/reader/calibration.png,
+and <models-dir>/end2end/calibration.json. Re-run it after retraining a model.
+
+The data, all drawn from the held-out validation digits (`StripRenderer.from_split("val")`):
+
+- genuine numbers 0..255: generator strips ("strips", course cut), and the same kind of numbers drawn as
+  a person would (`benchmarks.drawn_accuracy.draw_pieces`: big canvas, any pen, either polarity) and read
+  through `to_strip` ("drawn");
+- out of domain, drawn the same way: four-digit numbers ("four_digits"), numbers 256..999 ("over_255"),
+  letters and short words in the system's fonts, letters that pass for digits (O, l, S, Z...) left out
+  ("letters"), and scribbles, shapes and smileys ("scribbles").
+
+Every set is split in three: the temperature and the rules' weights are fitted on the first ("fit"),
+the thresholds set and the rule chosen on the second ("tune"), and every figure reported is measured on
+the third ("held_out").
+
+Temperature: divides the position logits, chosen on the validation negative log-likelihood of the true
+number. Decline rule: each evidence score of `mnistadd.abstention` alone, a logistic regression over all
+of them (genuine against out-of-domain), and one over them and the members' hidden features
+("logistic_embedding"), each with its threshold set so that DECLINE_BUDGET of the genuine drawn numbers
+are declined; the rule that declines the most out-of-domain images (mean over the four kinds, "tune")
+is kept.
+"""
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from benchmarks.drawn_accuracy import digit_pieces, draw_pieces, draw_row
+from mnistadd import plots
+from mnistadd.abstention import CALIBRATION_FILE, FEATURES, evidence, rule_score, tempered
+from mnistadd.api import load, model_folder
+from mnistadd.data import StripRenderer
+from mnistadd.preprocess import HEIGHT, to_strip
+from mnistadd.reader import number_log_probs
+from mnistadd.training import environment, write_json
+
+DECLINE_BUDGET = 0.02  # of genuine drawn numbers declined (the goal allows 3 %; the rest is margin)
+OUT_OF_DOMAIN = ("four_digits", "over_255", "letters", "scribbles")
+LETTERS = "ACEFHKLMNPRUVWXYacdefhkmnpruvwxy"  # no O, D, Q, I, l, i, j, S, s, Z, z, B, b, G, g, q, T, t
+WORDS = ("cat", "hi", "ok", "yes", "max", "run", "Hey", "car", "AC", "fun", "mew", "EUR", "km", "dry")
+TEMPERATURES = np.exp(np.linspace(np.log(0.3), np.log(6.0), 61))
+BINS = 10  # reliability diagram and ECE: equal-width confidence bins
+LOGISTIC_STRENGTHS = (0.003, 0.01, 0.03, 0.1)  # inverse L2 penalties tried for the rule over hidden features
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+def glyph_row(draw, width, rng):
+    """A strip-scale row (28 px tall, `width` px wide, float ink 0-255) drawn at 4x by `draw(canvas,
+    rng)` on a PIL "L" image and shrunk: strokes come out antialiased, 2-3 px wide as MNIST's."""
+    big = Image.new("L", (4 * width, 4 * HEIGHT))
+    draw(ImageDraw.Draw(big), big.size, rng)
+    return np.asarray(big.resize((width, HEIGHT), Image.BILINEAR), np.float32)
+
+
+def cut_to_ink(row):
+    columns = np.flatnonzero(row.max(axis=0) > 50)
+    return row[:, max(columns[0] - 2, 0):columns[-1] + 3] if len(columns) else row
+
+
+def text_piece(text, fonts, rng):
+    """`text` in a random system font, 20 px tall at strip scale, slightly rotated."""
+    font = ImageFont.truetype(str(rng.choice(fonts)), 80) if fonts else ImageFont.load_default(80)
+    big = Image.new("L", (120 * len(text) + 80, 160))
+    ImageDraw.Draw(big).text((40, 20), text, fill=255, font=font, stroke_width=int(rng.integers(0, 4)))
+    big = big.rotate(rng.uniform(-12, 12), resample=Image.BILINEAR)
+    box = big.getbbox()
+    big = big.crop(box)
+    scale = rng.uniform(17, 23) / big.height
+    small = np.asarray(big.resize((max(1, round(big.width * scale)), max(1, round(big.height * scale))), Image.BILINEAR),
+                       np.float32)
+    piece = np.zeros((HEIGHT, small.shape[1] + 4), np.float32)
+    top = (HEIGHT - small.shape[0]) // 2
+    piece[top:top + small.shape[0], 2:2 + small.shape[1]] = small[:HEIGHT]
+    return piece
+
+
+def scribble(canvas, size, rng):
+    """One of: a random smooth curve, a zigzag, a smiley, a cross, a star, a box, hatching."""
+    width, height = size
+    pen = int(rng.integers(8, 13))
+    kind = rng.integers(7)
+    margin = 12
+    if kind == 0:  # a smooth random walk
+        position, heading, points = np.array([rng.uniform(margin, width - margin), height / 2]), rng.uniform(0, 6.3), []
+        for _ in range(int(rng.integers(15, 45))):
+            heading += rng.normal(0, 0.6)
+            position = np.clip(position + 14 * np.array([np.cos(heading), np.sin(heading)]), margin,
+                               [width - margin, height - margin])
+            points.append(tuple(position))
+        canvas.line(points, fill=255, width=pen, joint="curve")
+    elif kind == 1:  # zigzag or wave
+        xs = np.linspace(margin, width - margin, int(rng.integers(4, 14)))
+        ys = np.where(np.arange(len(xs)) % 2, margin, height - margin) + rng.normal(0, 6, len(xs))
+        canvas.line(list(zip(xs, ys)), fill=255, width=pen, joint="curve")
+    elif kind == 2:  # a smiley
+        r = height / 2 - margin
+        cx = width / 2
+        canvas.ellipse([cx - r, margin, cx + r, height - margin], outline=255, width=pen)
+        for dx in (-r / 2.5, r / 2.5):
+            canvas.ellipse([cx + dx - 5, height / 2 - r / 2.5 - 5, cx + dx + 5, height / 2 - r / 2.5 + 5], fill=255)
+        canvas.arc([cx - r / 1.8, height / 2 - r / 3, cx + r / 1.8, height / 2 + r / 1.6], 20, 160, fill=255, width=pen)
+    elif kind == 3:  # a cross
+        canvas.line([(margin, margin), (width - margin, height - margin)], fill=255, width=pen)
+        canvas.line([(margin, height - margin), (width - margin, margin)], fill=255, width=pen)
+    elif kind == 4:  # a star
+        cx, cy, r = width / 2, height / 2, height / 2 - margin
+        angles = -np.pi / 2 + np.arange(6) * 4 * np.pi / 5
+        canvas.line([(cx + r * np.cos(a), cy + r * np.sin(a)) for a in angles], fill=255, width=pen, joint="curve")
+    elif kind == 5:  # a box or triangle
+        corners = [(margin, margin), (width - margin, margin), (width - margin, height - margin), (margin, height - margin)]
+        if rng.random() < 0.5:
+            corners = [(width / 2, margin), (width - margin, height - margin), (margin, height - margin)]
+        canvas.line(corners + corners[:1], fill=255, width=pen, joint="curve")
+    else:  # hatching
+        for x in np.linspace(margin, width - margin - 30, int(rng.integers(3, 8))):
+            canvas.line([(x, height - margin), (x + 30, margin)], fill=255, width=pen)
+
+
+def number_pieces(renderer, text, rng):
+    """The digits of `text` as strip-scale glyphs of validation digits, each its own random warp."""
+    strips = renderer.render(np.array([int(d) for d in text], np.int32), rng.integers(0, 2**31, 2)).numpy()
+    return [digit_pieces(strip)[0] for strip in strips]
+
+
+def drawings(kind, count, renderer, fonts, rng):
+    """`count` (picture, true number or -1) of one kind."""
+    out = []
+    for _ in range(count):
+        if kind == "drawn":
+            number = int(rng.integers(0, 256))
+            out.append((draw_pieces(number_pieces(renderer, str(number), rng), rng), number))
+        elif kind == "four_digits":
+            out.append((draw_pieces(number_pieces(renderer, str(rng.integers(1000, 10000)), rng), rng), -1))
+        elif kind == "over_255":
+            out.append((draw_pieces(number_pieces(renderer, str(rng.integers(256, 1000)), rng), rng), -1))
+        elif kind == "letters":
+            text = str(rng.choice(WORDS)) if rng.random() < 0.3 else str(rng.choice(list(LETTERS)))
+            pieces = [cut_to_ink(text_piece(text, fonts, rng))]
+            out.append((draw_pieces(pieces, rng), -1))
+        else:
+            row = glyph_row(scribble, int(rng.integers(24, 84)), rng)
+            out.append((draw_row(np.pad(row, ((2, 2), (0, 0))), rng), -1))
+    return out
+
+
+def datasets(count, seed, mnist_dir):
+    """{name: (strips (N, 28, 84), true numbers, -1 out of domain)}: genuine "strips" and "drawn", and
+    the out-of-domain kinds with count // 2 each."""
+    rng = np.random.default_rng(seed)
+    fonts = sorted(glob.glob("/usr/share/fonts/truetype/dejavu/*.ttf"))
+    course = StripRenderer.from_split("val", mnist_dir, cut="course")
+    clean = StripRenderer.from_split("val", mnist_dir, cut="clean")
+    numbers = rng.integers(0, 256, count).astype(np.int32)
+    sets = {"strips": (course.render(numbers, rng.integers(0, 2**31, 2)).numpy(), numbers)}
+    for kind in ("drawn", *OUT_OF_DOMAIN):
+        pairs = drawings(kind, count if kind == "drawn" else count // 2, clean, fonts, rng)
+        sets[kind] = (np.stack([to_strip(picture) for picture, _ in pairs]), np.array([n for _, n in pairs]))
+    return sets
+
+
+# ------------------------------------------------------------------------------------ measurements
+
+def expected_calibration_error(confidence, correct):
+    """ECE over BINS equal-width bins, and each bin's (mean confidence, accuracy, count)."""
+    edges = np.linspace(0, 1, BINS + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, BINS - 1)
+    bins, ece = [], 0.0
+    for b in range(BINS):
+        inside = which == b
+        if inside.any():
+            bins.append((float(confidence[inside].mean()), float(correct[inside].mean()), int(inside.sum())))
+            ece += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
+    return float(ece), bins
+
+
+def fit_temperature(log_probs_at):
+    """The temperature minimizing the mean negative log-likelihood, `log_probs_at(t)` giving the true
+    answers' log-probabilities at temperature t."""
+    losses = [-np.mean(log_probs_at(t)) for t in TEMPERATURES]
+    return float(TEMPERATURES[int(np.argmin(losses))]), [round(float(x), 5) for x in losses]
+
+
+def fit_logistic(scores, genuine, embedding=False, strength=0.05):
+    """Weights and bias of a logistic regression (genuine 1, out of domain 0; classes weighted equally)
+    on standardized features (the evidence scores, and with `embedding` the hidden features too; L2
+    penalty 1 / `strength`), returned on the raw features."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([np.stack([scores[f] for f in FEATURES], axis=1)] + ([scores["embedding"]] if embedding else []), axis=1)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(class_weight="balanced", C=strength, max_iter=3000).fit((x - mean) / std, genuine)
+    weights = model.coef_[0] / std
+    rule = {"weights": dict(zip(FEATURES, map(float, weights[:len(FEATURES)]))), "bias": float(model.intercept_[0] - weights @ mean)}
+    if embedding:
+        rule["embedding_weights"] = [round(float(w), 7) for w in weights[len(FEATURES):]]
+    return rule
+
+
+def decline_table(rule, halves):
+    """Per set: declined fraction, and accuracy of the answered genuine numbers."""
+    table = {}
+    for name, (numbers, truth, scores) in halves.items():
+        declined = rule_score(scores, rule) < rule["threshold"]
+        row = {"images": len(truth), "declined": round(float(declined.mean()), 4)}
+        if name in ("strips", "drawn"):
+            answered = ~declined
+            row["accuracy_all"] = round(float(np.mean(numbers == truth)), 4)
+            row["accuracy_answered"] = round(float(np.mean(numbers[answered] == truth[answered])), 4)
+        table[name] = row
+    return table
+
+
+def coverage_curve(score, correct, points=41):
+    """Accuracy of the most confident fraction c of the images, for c from 0.6 to 1."""
+    order = np.argsort(-score)
+    curve = []
+    for coverage in np.linspace(0.6, 1.0, points):
+        kept = order[:max(1, round(coverage * len(order)))]
+        curve.append((round(float(coverage), 3), round(float(correct[kept].mean()), 5)))
+    return curve
+
+
+def plot_calibration(report, path):
+    """Reliability before and after temperature scaling; accuracy against coverage."""
+    fig, (left, right) = plots.plt.subplots(1, 2, figsize=(11, 4.2))
+    left.plot([0, 1], [0, 1], color="gray", linestyle=":", label="perfect calibration")
+    for key, label in (("before", "before (T = 1)"), ("after", f"after (T = {report['temperature']:.2f})")):
+        bins = report["reliability"][key]["bins"]
+        left.plot([b[0] for b in bins], [b[1] for b in bins], marker="o",
+                  label=f"{label}, ECE {100 * report['reliability'][key]['ece']:.2f} %")
+    left.set(title="Reader reliability (held-out genuine numbers)", xlabel="confidence in the number read",
+             ylabel="fraction read right")
+    left.legend()
+    left.grid(alpha=0.3)
+    for name, curve in report["accuracy_coverage"].items():
+        right.plot([c for c, _ in curve], [100 * a for _, a in curve], label=name)
+    right.set(title="Accuracy of the answered numbers against coverage", xlabel="fraction answered (coverage)",
+              ylabel="accuracy of the answered, %")
+    right.legend()
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    with tempfile.NamedTemporaryFile(suffix=".png", dir=path.parent, delete=False) as file:  # atomic
+        fig.savefig(file, dpi=110, format="png")
+    plots.plt.close(fig)
+    os.chmod(file.name, 0o644)
+    os.replace(file.name, path)
+
+
+# ------------------------------------------------------------------------------------------ fitting
+
+def calibrate_reader(models_dir, count, seed, mnist_dir):
+    reader = load("reader", models_dir=models_dir)
+    sets = datasets(count, seed, mnist_dir)
+    member_evidence = {name: reader.evidence(strips) for name, (strips, _) in sets.items()}  # (probs, features)
+    # Each set in three: weights and temperature are fitted on the first, thresholds set and the rule
+    # chosen on the second, and everything reported is measured on the third.
+    parts = {part: {name: slice(i * len(truth) // 3, (i + 1) * len(truth) // 3) for name, (_, truth) in sets.items()}
+             for i, part in enumerate(("fit", "tune", "held_out"))}
+
+    def scored(part, temperature):
+        out = {}
+        for name, (strips, truth) in sets.items():
+            probs, features = member_evidence[name]
+            rows = parts[part][name]
+            numbers, scores = evidence(probs[:, rows], features[:, rows], strips[rows], temperature)
+            out[name] = (numbers, truth[rows], scores)
+        return out
+
+    def genuine_log_probs(part, temperature):  # the true number's log-probability, genuine sets
+        out = []
+        for name in ("strips", "drawn"):
+            probs = tempered(member_evidence[name][0][:, parts[part][name]].mean(axis=0), temperature)
+            log_probs = np.asarray(number_log_probs(probs))
+            out.append(log_probs[np.arange(len(log_probs)), sets[name][1][parts[part][name]]])
+        return np.concatenate(out)
+
+    temperature, losses = fit_temperature(lambda t: genuine_log_probs("fit", t))
+    fitted, tuned, measured = (scored(part, temperature) for part in ("fit", "tune", "held_out"))
+    reliability = {}
+    for key, t in (("before", 1.0), ("after", temperature)):
+        held = scored("held_out", t)
+        confidence = np.concatenate([np.exp(held[n][2]["number"]) for n in ("strips", "drawn")])
+        correct = np.concatenate([held[n][0] == held[n][1] for n in ("strips", "drawn")])
+        ece, bins = expected_calibration_error(confidence, correct)
+        reliability[key] = {"ece": round(ece, 5), "bins": bins}
+
+    candidates = {f: {"weights": {f: 1.0}, "bias": 0.0} for f in FEATURES}
+    all_scores = {f: np.concatenate([fitted[n][2][f] for n in fitted]) for f in (*FEATURES, "embedding")}
+    is_genuine = np.concatenate([np.full(len(fitted[n][1]), n in ("strips", "drawn")) for n in fitted])
+    candidates["logistic"] = fit_logistic(all_scores, is_genuine)
+    for strength in LOGISTIC_STRENGTHS:
+        candidates[f"logistic_embedding_C{strength}"] = fit_logistic(all_scores, is_genuine, True, strength)
+    rules = {}
+    for name, rule in candidates.items():
+        rule["threshold"] = float(np.quantile(rule_score(tuned["drawn"][2], rule), DECLINE_BUDGET))
+        tune_table = decline_table(rule, tuned)
+        rules[name] = {"tune": tune_table, "held_out": decline_table(rule, measured),
+                       "tune_out_of_domain_declined": round(float(np.mean([tune_table[k]["declined"] for k in OUT_OF_DOMAIN])), 4)}
+    chosen = max(rules, key=lambda name: rules[name]["tune_out_of_domain_declined"])
+    chosen_rule = candidates[chosen]
+
+    curves = {}
+    for name in ("drawn", "strips"):
+        numbers, truth, scores = measured[name]
+        curves[f"{name}, calibrated confidence"] = coverage_curve(scores["number"], numbers == truth)
+        curves[f"{name}, decline rule's score"] = coverage_curve(rule_score(scores, chosen_rule), numbers == truth)
+    folder = model_folder("reader", models_dir=models_dir)
+    report = {
+        "temperature": round(temperature, 4),
+        "rule": chosen_rule,
+        "rule_name": chosen,
+        "decline_budget": DECLINE_BUDGET,
+        "held_out": rules[chosen]["held_out"],
+        "candidates": rules,
+        "reliability": reliability,
+        "accuracy_coverage": curves,
+        "nll_by_temperature": dict(zip([round(float(t), 4) for t in TEMPERATURES], losses)),
+        "data": {name: len(truth) for name, (_, truth) in sets.items()},
+        "seed": seed,
+        "reader_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:16],  # which reader
+        "environment": environment(),
+    }
+    write_json(folder / CALIBRATION_FILE, report)
+    plot_calibration(report, folder / "calibration.png")
+    return report
+
+
+def calibrate_end2end(models_dir, count, seed, mnist_dir):
+    """The end-to-end model's sum probabilities: temperature on validation pairs, ECE before and after."""
+    end2end = load("end2end", models_dir=models_dir)
+    rng = np.random.default_rng(seed + 1)
+    renderer = StripRenderer.from_split("val", mnist_dir)
+    a, b = (rng.integers(0, 256, count).astype(np.int32) for _ in range(2))
+    probs = end2end.sum_probabilities(renderer.render(a, rng.integers(0, 2**31, 2)).numpy(),
+                                      renderer.render(b, rng.integers(0, 2**31, 2)).numpy())
+    log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    half = count // 2
+
+    def tempered_sums(t):
+        scaled = log_probs / t
+        scaled -= scaled.max(axis=1, keepdims=True)
+        return scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+
+    temperature, losses = fit_temperature(lambda t: tempered_sums(t)[np.arange(half), (a + b)[:half]])
+    reliability = {}
+    for key, t in (("before", 1.0), ("after", temperature)):
+        held = np.exp(tempered_sums(t)[half:])
+        ece, bins = expected_calibration_error(held.max(axis=1), held.argmax(axis=1) == (a + b)[half:])
+        reliability[key] = {"ece": round(ece, 5), "bins": bins}
+    report = {"temperature": round(temperature, 4), "reliability": reliability, "pairs": count, "seed": seed,
+              "environment": environment()}
+    write_json(model_folder("end2end", models_dir=models_dir) / CALIBRATION_FILE, report)
+    return report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models-dir", help="folder holding reader/ and end2end/ (default: models/ or $MNISTADD_MODELS_DIR)")
+    parser.add_argument("--mnist-dir")
+    parser.add_argument("--count", type=int, default=3000, help="genuine numbers per kind; out-of-domain: count / 2 per kind")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    report = calibrate_reader(args.models_dir, args.count, args.seed, args.mnist_dir)
+    print(json.dumps({key: report[key] for key in ("temperature", "rule_name", "rule", "held_out")}, indent=1))
+    print(json.dumps({name: (c["fit_out_of_domain_declined"], {k: v["declined"] for k, v in c["held_out"].items()})
+                      for name, c in report["candidates"].items()}))
+    end2end = calibrate_end2end(args.models_dir, args.count, args.seed, args.mnist_dir)
+    print(json.dumps({"end2end_temperature": end2end["temperature"],
+                      "ece": {k: v["ece"] for k, v in end2end["reliability"].items()}}))
+
+
+if __name__ == "__main__":
+    main()
