@@ -41,7 +41,15 @@ CARRY_OFFSETS = np.array([0, 10, -1, 9])
 @keras.saving.register_keras_serializable("mnistadd")
 class CarrySumLikelihood(layers.Layer):
     """log P(a + b = s): digit log-probabilities of a and b (B, N, 10), most significant first, and the
-    sum's N + 1 digits (B, N + 1), most significant first -> (B,)."""
+    sum's N + 1 digits (B, N + 1), most significant first -> (B,). `carry_in` is the probability of a
+    carry into the units: 0 for whole numbers, more for the top digits of longer ones."""
+
+    def __init__(self, carry_in=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.carry_in = carry_in
+
+    def get_config(self):
+        return {**super().get_config(), "carry_in": self.carry_in}
 
     def call(self, log_a, log_b, sum_digits):
         batch, n = ops.shape(log_a)[0], log_a.shape[1]
@@ -52,7 +60,9 @@ class CarrySumLikelihood(layers.Layer):
         sum_digits = ops.cast(sum_digits, "int32")
         index = sum_digits[:, 1:, None] + ops.convert_to_tensor(CARRY_OFFSETS + 1, "int32")
         log_m = ops.reshape(ops.take_along_axis(log_q, index, axis=-1), (batch, n, 2, 2))  # [c, c']
-        log_alpha = ops.concatenate([ops.zeros((batch, 1)), ops.full((batch, 1), NEG_INF)], axis=1)  # no carry into the units
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then NEG_INF
+            log_start = np.maximum(np.log([1 - self.carry_in, self.carry_in]), NEG_INF).astype("float32")
+        log_alpha = ops.broadcast_to(log_start, (batch, 2))  # the carry into the units
         for i in reversed(range(n)):  # units first
             log_alpha = ops.logsumexp(log_alpha[:, :, None] + log_m[:, i], axis=1)
         return ops.take_along_axis(log_alpha, sum_digits[:, :1], axis=1)[:, 0]
@@ -65,9 +75,9 @@ class SumNegativeLogLikelihood(keras.losses.Loss):
     """The loss: -log P(a + b = s) for targets s (B, N + 1) and the model's digit log-probabilities
     (B, 2, N, 10) of the two numbers."""
 
-    def __init__(self, name="sum_nll", **kwargs):
+    def __init__(self, carry_in=0.0, name="sum_nll", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.likelihood = CarrySumLikelihood()
+        self.likelihood = CarrySumLikelihood(carry_in)
 
     def call(self, sum_digits, digit_log_probs):
         return -self.likelihood(digit_log_probs[:, 0], digit_log_probs[:, 1], sum_digits)

@@ -29,6 +29,17 @@ def test_carry_likelihood_is_the_enumerated_sum_distribution(n):
     np.testing.assert_allclose(likelihood, enumerated, atol=1e-6)
 
 
+def test_a_carry_into_the_units_shifts_the_sum_by_one():
+    rng = np.random.default_rng(0)
+    probs_a, probs_b = rng.dirichlet(np.ones(10), (2, 1, 2))
+    sums = np.arange(2 * 99 + 2)  # 0 .. 199: the sum of two 2-digit numbers and a carry
+    enumerated = np.convolve(number_distribution(probs_a[0]), number_distribution(probs_b[0]))
+    with_carry = 0.7 * np.append(enumerated, 0) + 0.3 * np.insert(enumerated, 0, 0)
+    log_a, log_b = (np.repeat(np.log(p), len(sums), 0).astype("float32") for p in (probs_a, probs_b))
+    likelihood = np.exp(np.asarray(CarrySumLikelihood(carry_in=0.3)(log_a, log_b, digits_of(sums, 3))))
+    np.testing.assert_allclose(likelihood, with_carry, atol=1e-6)
+
+
 def test_carry_likelihood_stays_finite_for_fifteen_confident_digits():
     n = 15
     logits = np.random.default_rng(0).normal(0, 30, (2, 1, n, 10))  # near one-hot: tiny probabilities elsewhere
@@ -57,7 +68,7 @@ def test_test_pairings_use_every_number_once():
 
 def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     n = 2
-    train_addition.main(["--digits", str(n), "--seeds", "2", "--epochs", "1", "--filters", "4", "--dense", "8",
+    train_addition.main(["--digits", str(n), "--seeds", "2", "--epochs", "1", "--filters", "4", "--dense", "8", "--warmup-sums", "64",
                          "--out", str(tmp_path / "addition-n2"), "--work-dir", str(tmp_path / "work")])
     metrics = read_json(tmp_path / "addition-n2" / "metrics.json")
     assert len(metrics["test"]["per_seed"]) == 2 and 0 <= metrics["test"]["sum_accuracy_mean"] <= 1
