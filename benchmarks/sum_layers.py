@@ -5,7 +5,8 @@
 
 Each is timed as a compiled forward and backward pass (`tf.function`, gradient of the mean
 log-likelihood of given sums with respect to the digit distributions) on random inputs, batch of
-`--batch-size` pairs; the reader as a forward and backward pass over both strips of each pair. The
+`--batch-size` pairs (the carry chain on the numbers' three digits, N=3, like the convolution); the
+digit reader (`build_reader` defaults) as a forward and backward pass over both strips of each pair. The
 carry chain also runs for N = 15 and 100 digits, where the convolution, (10^N)^2 per pair, cannot.
 Writes experiments/sum_layers.json. Run it on an otherwise idle machine.
 """
@@ -54,18 +55,18 @@ def main():
 
     positions = [tf.Variable(rng.dirichlet(np.ones(11), (batch, 3)).astype("float32")) for _ in range(2)]
     convolution = SumDistribution()
-    runs = {"convolution over 0..255 (SumDistribution)": gradient_step(
+    runs = {"convolution_0_255": gradient_step(
         lambda: -tf.reduce_mean(tf.math.log(tf.gather(convolution(*positions), sums, batch_dims=1))), positions)}
     carry = CarrySumLikelihood()
     for n in (3, 15, 100):
         digits = [tf.Variable(np.log(rng.dirichlet(np.ones(10), (batch, n))).astype("float32")) for _ in range(2)]
         targets = rng.integers(0, 10, (batch, n + 1))
         targets[:, 0] %= 2  # the sum's first digit is the last carry
-        runs[f"carry chain, N={n} (CarrySumLikelihood)"] = gradient_step(
+        runs[f"carry_n{n}"] = gradient_step(
             lambda digits=digits, targets=targets: -tf.reduce_mean(carry(*digits, targets)), digits)
     reader = build_reader()
     strips = tf.constant(rng.integers(0, 256, (2 * batch, 28, 84)).astype("float32"))
-    runs["digit reader, both strips of each pair (build_reader defaults)"] = gradient_step(
+    runs["digit_reader"] = gradient_step(
         lambda: tf.reduce_mean(reader(strips, training=True)), reader.trainable_variables)
 
     results = {name: milliseconds(step, args.repeats) for name, step in runs.items()}
