@@ -1,7 +1,8 @@
 """Train multi-digit MNIST addition from sums alone, on the benchmark's protocol, over several seeds.
 
-    python -m train.addition --digits 4              # 5 seeds -> models/addition-n4
-    python -m train.addition --digits 15 --seeds 3
+    python -m train.addition --digits 1                                   # 5 seeds -> models/addition-n1
+    python -m train.addition --digits 4 --epochs 6                        # (and --digits 2)
+    python -m train.addition --digits 15 --seeds 3 --epochs 12 --patience 12
 
 Protocol (DeepProbLog, NeurASP, DeepStochLog, Scallop, Embed2Sym, A-NeSI): N-digit numbers, most
 significant digit first. The training digits, shuffled with the run's seed, are cut into pairs of
