@@ -479,6 +479,12 @@ def addition_section():
               "the run best on validation sums, whose model is `models/addition-nN`.", "",
               table(["N", "runs", "sum accuracy %", "other pairings %", "worst pairing", "digit accuracy %",
                      "epochs per run", "seconds per run", "shipped run (its test sum accuracy)"], rows), ""]
+    for path in sorted(EXPERIMENTS.glob("addition-n*-stopped-history.csv")):  # the trainer's history.csv of such a run
+        curve = plots.read_history(path)["val_sum_accuracy"]
+        lines += [f"`experiments/{path.name}`: a run stopped before its end, for lack of CPU time, after {len(curve)} "
+                  f"epochs, not among the runs above; its validation sum accuracy per epoch: "
+                  f"{', '.join(pct(value) for value in curve)}: a start in a wrong digit assignment, which it had not "
+                  "left.", ""]
     lines += [f"![addition N={n}: every seed](models/addition-n{n}/seeds.png)" for n in ours] + [""]
     if speed := experiment("sum_layers.json"):
         ms = speed["forward_and_backward_ms"]
