@@ -483,8 +483,7 @@ def addition_section():
         curve = plots.read_history(path)["val_sum_accuracy"]
         lines += [f"`experiments/{path.name}`: a run stopped before its end, for lack of CPU time, after {len(curve)} "
                   f"epochs, not among the runs above; its validation sum accuracy per epoch: "
-                  f"{', '.join(pct(value) for value in curve)}: a start in a wrong digit assignment, which it had not "
-                  "left.", ""]
+                  f"{', '.join(pct(value) for value in curve)}.", ""]
     lines += [f"![addition N={n}: every seed](models/addition-n{n}/seeds.png)" for n in ours] + [""]
     if speed := experiment("sum_layers.json"):
         ms = speed["forward_and_backward_ms"]
