@@ -143,15 +143,59 @@ def app_section():
                   table(["input", "number accuracy"], rows), ""]
     if load_path.exists():
         load = read_json(load_path)
-        rows = [(endpoint, e["requests"], e["failed"], e["served_right"], e["model_right"], e["p50_ms"], e["p99_ms"])
-                for endpoint, e in load["endpoints"].items()]
+        rows = [(endpoint, e["requests"], e["failed"], e.get("declined", "-"), e["served_right"], e["model_right"],
+                 e["p50_ms"], e["p99_ms"]) for endpoint, e in load["endpoints"].items()]
         lines += [f"`python -m benchmarks.space_load`: {load['clients']} concurrent `gradio_client` clients, "
                   f"{load['requests']} requests in {load['seconds']} s ({load['requests_per_second']} requests/s, "
                   f"queue concurrency {load['concurrency_limit']}, {load['cpu_cores']} CPU cores). \"Served right\": "
                   "the answer equals the same model run directly on the same input.", "",
-                  table(["endpoint", "requests", "failed", "served right", "model right", "p50 ms", "p99 ms"], rows), "",
+                  table(["endpoint", "requests", "failed", "declined", "served right", "model right", "p50 ms", "p99 ms"], rows), "",
                   "One direct call, ms (the floor under a request): " +
                   ", ".join(f"{k} {v}" for k, v in load["model_ms"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def calibration_section():
+    """The reader's calibration and decline rule, and the end-to-end model's calibration, from the JSON
+    files `python -m train.calibrate` writes into their folders."""
+    path = MODELS_DIR / "reader" / "calibration.json"
+    if not path.exists():
+        return ""
+    calibration = read_json(path)
+    reliability = calibration["reliability"]
+    lines = ["## Reader: calibrated confidence, and declining what is not a number 0..255", "",
+             f"`python -m train.calibrate` (validation digits only; reader {calibration['reader_sha256']}): each "
+             "set is split in three, temperature and rule weights are fitted on the first, thresholds set and the "
+             "rule chosen on the second, and every figure here is measured on the third. Genuine numbers are "
+             "generator strips and drawing-like images read through `to_strip`; the out-of-domain set is "
+             "generated the same way: four-digit numbers and numbers 256..999 from validation digits, letters and "
+             "short words in system fonts (letters that pass for digits left out), scribbles, shapes and smileys "
+             f"({', '.join(f'{k}: {v:,}' for k, v in calibration['data'].items())} images in all).", "",
+             f"Temperature scaling (T = {calibration['temperature']:.2f}, on the negative log-likelihood of the "
+             f"true number) brings the reader's expected calibration error from {100 * reliability['before']['ece']:.2f} "
+             f"to {100 * reliability['after']['ece']:.2f} percentage points ({len(reliability['after']['bins'])} "
+             "confidence bins, genuine numbers)."]
+    end2end_path = MODELS_DIR / "end2end" / "calibration.json"
+    if end2end_path.exists():
+        end2end = read_json(end2end_path)
+        lines[-1] += (f" The end-to-end model's sum probabilities: T = {end2end['temperature']:.2f}, ECE "
+                      f"{100 * end2end['reliability']['before']['ece']:.2f} -> {100 * end2end['reliability']['after']['ece']:.2f} "
+                      f"points ({end2end['pairs']:,} validation pairs, half for fitting).")
+    kinds = ["strips", "drawn", "four_digits", "over_255", "letters", "scribbles"]
+    rows = []
+    for name, candidate in calibration["candidates"].items():
+        held = candidate["held_out"]
+        rows.append((f"**{name}**" if name == calibration["rule_name"] else name,
+                     *[pct(held[kind]["declined"]) for kind in kinds], pct(held["drawn"]["accuracy_answered"]),
+                     pct(candidate["tune_out_of_domain_declined"])))
+    lines += ["", f"Each candidate rule declines {pct(calibration['decline_budget'])} of the genuine drawn numbers of the "
+              "tuning part; declined fractions on the held-out part (the kept rule in bold: the most out-of-domain "
+              "images declined on the tuning part). The scores are described in `mnistadd/abstention.py`; "
+              "\"logistic\" combines the scores, \"logistic_embedding\" adds the members' last hidden layers (C: "
+              "inverse L2 penalty).", "",
+              table(["rule", "strips declined", "drawn declined", "four digits declined", "256-999 declined",
+                     "letters declined", "scribbles declined", "drawn answered right", "tuning: out-of-domain declined"], rows),
+              "", "![reader calibration: reliability and accuracy against coverage](models/reader/calibration.png)", ""]
     return "\n".join(lines)
 
 
@@ -538,6 +582,7 @@ def main():
         "## Results", "", results, "",
         generator,
         app,
+        calibration_section(),
         model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
         reader_decisions(),
