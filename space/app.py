@@ -292,8 +292,9 @@ def drawing_pad(label):
 
 
 def answer_box(label):
-    """A number output that stays empty, not 0, until there is an answer (and when there is none)."""
-    return gr.Number(label=label, precision=0, interactive=False, placeholder=NO_ANSWER)
+    """A number output that stays empty until there is an answer, and when there is none: a textbox,
+    as gradio's number box shows 0 for no value. Through the API, the number as text, or None."""
+    return gr.Textbox(label=label, interactive=False, placeholder=NO_ANSWER, max_lines=1)
 
 
 def strip_view(label):
@@ -302,6 +303,18 @@ def strip_view(label):
 
 
 CSS = ".strip img { image-rendering: pixelated; object-fit: contain; }  /* the 28x84 strip, enlarged sharp */"
+# Gradio's image editor starts with its image tool, on which a drag selects the page's text: pick the
+# brush of every canvas as it appears (a tab mounts its canvases when first opened), so drawing works at
+# once. ("Brush" is gradio's English label of the button.)
+PICK_BRUSH_JS = """() => {
+    const pick = () => document.querySelectorAll('button[aria-label="Brush"]:not([data-picked])').forEach(
+        (brush) => { brush.dataset.picked = "1"; brush.click(); });
+    new MutationObserver(pick).observe(document.body, {childList: true, subtree: true});
+    pick();
+}"""
+# A cleared canvas is back on its image tool: pick the brush again once it has re-rendered.
+REPICK_BRUSH_JS = """() => setTimeout(() => document.querySelectorAll('button[aria-label="Brush"]').forEach(
+    (brush) => { if (!brush.classList.contains('highlight')) brush.click(); }), 500)"""
 
 
 def build_demo(models):
@@ -313,15 +326,18 @@ def build_demo(models):
 
         with gr.Tab("Read a number"):
             models.notice("reader")
-            with gr.Row():
-                drawing = drawing_pad("Draw a number 0-255 here")
-                # a file, not gr.Image: the app gets the file as uploaded (mnistadd.preprocess opens it)
-                photo = gr.File(label="...or upload a photo or scan of one (read as it arrives)",
-                                file_types=["image"], type="filepath", height=200)
+            # Canvases get whole rows: a canvas beside another component is laid out for the full width and
+            # shows only part of its drawing area.
+            drawing = drawing_pad("Draw a number 0-255 here")
             with gr.Row():
                 read_button = gr.Button("Read", variant="primary")
-                clear_button = gr.ClearButton([drawing, photo], value="Clear")
+                clear_button = gr.ClearButton(drawing, value="Clear drawing")
                 example_button = gr.Button("Random example")
+            # a file, not gr.Image: the app gets the file as uploaded (mnistadd.preprocess opens it)
+            photo = gr.File(label="...or upload a photo or scan of a number (read as it arrives)",
+                            file_types=["image"], type="filepath", height=120)
+            clear_button.add(photo)
+            clear_button.click(None, js=REPICK_BRUSH_JS)
             true_number = gr.Number(label="True number", visible=False)
             with gr.Row():
                 number_read = answer_box("Number read")
@@ -356,11 +372,10 @@ def build_demo(models):
 
         with gr.Tab("Sum two images"):
             models.notice("end2end", "reader", "adder")
-            with gr.Row():
-                image_a, image_b = drawing_pad("First number"), drawing_pad("Second number")
+            image_a, image_b = drawing_pad("First number"), drawing_pad("Second number")
             with gr.Row():
                 sum_button = gr.Button("Sum", variant="primary")
-                clear_pair = gr.ClearButton([image_a, image_b], value="Clear")
+                clear_pair = gr.ClearButton([image_a, image_b], value="Clear both")
                 pair_button = gr.Button("Random pair")
             true_numbers = [gr.Number(label=f"True {which} number", visible=False) for which in ("first", "second")]
             with gr.Row():
@@ -373,6 +388,7 @@ def build_demo(models):
                 seen_a, seen_b = strip_view("First strip the models saw"), strip_view("Second strip the models saw")
             outputs = [end_to_end_sum, read_a, read_b, pipeline_sum, sum_summary, seen_a, seen_b]
             clear_pair.add(outputs)
+            clear_pair.click(None, js=REPICK_BRUSH_JS)
             sum_button.click(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
                 space.sum_images, [image_a, image_b], outputs, api_name="sum")
             pair_button.click(None, js=CLEAR_JS.format(len(outputs) + 2), outputs=[*true_numbers, *outputs]).then(
@@ -395,7 +411,7 @@ def build_demo(models):
 
 def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
-    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, **kwargs)
+    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, **kwargs)
 
 
 if __name__ == "__main__":

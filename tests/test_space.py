@@ -71,8 +71,8 @@ def test_every_output_has_a_meaningful_name(client):
 
 def test_add_answers_and_checks_the_answer(client):
     answer, verdict = client.predict(12, 30, api_name="/add")
-    assert 0 <= answer <= 999
-    assert ("✓ right" in verdict) == (answer == 42)
+    assert 0 <= int(answer) <= 999  # numbers come as text: None where there is no answer
+    assert ("✓ right" in verdict) == (answer == "42")
     assert f"12 + 30 = **{answer}**" in verdict
 
 
@@ -94,7 +94,7 @@ def test_a_long_input_is_not_echoed_back(client, text):
 
 def test_read_a_drawing(client, images):
     number, summary, hundreds, tens, units, seen = client.predict(images["one"], api_name="/read")
-    assert 0 <= number <= 255 and f"Read **{number}**" in summary
+    assert 0 <= int(number) <= 255 and f"Read **{number}**" in summary
     for position in (hundreds, tens, units):
         assert len(position["confidences"]) == 3  # the top three classes
     strip = np.asarray(Image.open(seen))
@@ -129,13 +129,13 @@ def test_a_declined_image_has_no_number_and_a_guess(declining_client, images):
 
 def test_random_example_knows_its_number(client):
     truth, number, summary, *_ = client.predict(api_name="/random_example")
-    assert 0 <= truth <= 255 and 0 <= number <= 255
+    assert 0 <= truth <= 255 and 0 <= int(number) <= 255
     assert f"The strip shows **{int(truth)}**" in summary
 
 
 def test_sum_two_drawings(client, images):
     end_to_end, a, b, pipeline, table, *_ = client.predict(images["one"], images["one"], api_name="/sum")
-    assert 0 <= end_to_end <= 510 and 0 <= pipeline <= 999
+    assert 0 <= int(end_to_end) <= 510 and 0 <= int(pipeline) <= 999
     assert a == b  # the same drawing twice
     assert f"adder({int(a)}, {int(b)})" in table
 
@@ -159,7 +159,7 @@ def test_app_starts_without_a_model_and_says_how_to_get_it(tmp_path):
     try:
         assert httpx.get(url).status_code == 200
         client = Client(url, verbose=False)
-        assert client.predict(1, 2, api_name="/add")[0] >= 0
+        assert int(client.predict(1, 2, api_name="/add")[0]) >= 0
         with pytest.raises(AppError, match=r"reader model is not available .*repo_id=.*models_dir=.*MNISTADD_MODELS_DIR"):
             client.predict(api_name="/random_example")
         with pytest.raises(AppError, match="end2end model is not available .*MNISTADD_END2END_REPO"):
