@@ -71,7 +71,8 @@ def main():
 
     results = {name: milliseconds(step, args.repeats) for name, step in runs.items()}
     print(json.dumps(results, indent=2))
-    write_json(args.out, {"batch_pairs": batch, "forward_and_backward_ms": results, "environment": environment()})
+    write_json(args.out, {"batch_pairs": batch, "repeats": args.repeats, "forward_and_backward_ms": results,
+                          "environment": environment()})
 
 
 if __name__ == "__main__":

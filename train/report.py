@@ -532,8 +532,9 @@ def addition_section():
     if speed := experiment("sum_layers.json"):
         ms = speed["forward_and_backward_ms"]
         saving = (ms["convolution_0_255"] - ms["carry_n3"]) / (ms["convolution_0_255"] + ms["digit_reader"])
-        lines += [f"`python -m benchmarks.sum_layers`: forward and backward pass over {speed['batch_pairs']} pairs, median "
-                  f"ms ({speed['environment']['machine']}). In a sum-only step of the end-to-end model (digit reader and "
+        lines += [f"`python -m benchmarks.sum_layers --repeats {speed['repeats']}`: forward and backward pass over "
+                  f"{speed['batch_pairs']} pairs, median ms of {speed['repeats']} calls ({speed['environment']['machine']}, "
+                  "shared with other training jobs while it ran). In a sum-only step of the end-to-end model (digit reader and "
                   f"sum), the carry chain instead of the convolution would save {pct(saving)} of the time. It would not "
                   "be the same model, though: the end-to-end model's numbers are valid numbers 0..255 (no leading "
                   "zeros; blanks), whose distribution is not a product of independent digits, so the chain would "
