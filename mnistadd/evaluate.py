@@ -180,6 +180,10 @@ def main(argv=None):
         predictor = load(folder.name, models_dir=folder.parent)
         measured = validation_draws(predictor.predict, args.mnist_dir) if kind == "reader" else {}
         measured.update(course_val_accuracy(predictor.predict, kind))
+        if kind == "end2end":  # the reader + adder pipeline beside it, on the same pairs
+            reader, adder = load("reader", models_dir=folder.parent), load("adder", models_dir=folder.parent)
+            pipeline = lambda a, b: adder.predict(reader.predict(a), reader.predict(b))
+            measured.update({f"pipeline_{key}": value for key, value in course_val_accuracy(pipeline, kind).items()})
         metrics["validation"].update(measured)
     else:
         evaluation = EVALUATIONS[kind]

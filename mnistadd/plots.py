@@ -39,11 +39,11 @@ def plot_history(history, metrics, path, title):
     _save(fig, path)
 
 
-def plot_curves(curves, path, title, xlabel, ylabel):
-    """Several runs' curves of one measure, {label: values per epoch}, on one panel."""
+def plot_curves(curves, path, title, xlabel, ylabel, x=None):
+    """Several runs' curves of one measure, {label: values per epoch, or at the points `x`}, on one panel."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, values in curves.items():
-        ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+        ax.plot(np.arange(1, len(values) + 1) if x is None else x, values, marker=".", label=label)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     ax.legend()

@@ -109,9 +109,9 @@ def sweep_section(name, metric):
 
 
 def generator_section():
-    """The data generator's speed and spacing, from the benchmarks' JSON files."""
+    """The data generator's speed and its fidelity to the course's strips, from the benchmarks' JSON files."""
     lines = ["## Data generator", ""]
-    speed_path, spacing_path = EXPERIMENTS / "generator_speed.json", EXPERIMENTS / "spacing.json"
+    speed_path, fidelity_path = EXPERIMENTS / "generator_speed.json", EXPERIMENTS / "fidelity.json"
     if speed_path.exists():
         speed = read_json(speed_path)
         course = speed["course_generator_pairs_per_second"]
@@ -120,14 +120,56 @@ def generator_section():
         lines += [f"`python -m benchmarks.generator_speed` ({speed['environment']['machine']}, one process); the "
                   f"course's imgaug generator makes about {course} pairs/s on one core of such a machine:", "",
                   table(["batch size", "pairs/s", "vs the course's"], rows), ""]
-    if spacing_path.exists():
-        spacing = read_json(spacing_path)
-        keys = ["median", "p10", "p90", "min", "max", "cut_fraction"]
-        rows = [(name.replace("_", " "), *[spacing[name][k] for k in keys]) for name in ("course", "ours_course", "ours_clean")]
-        lines += ["`python -m benchmarks.spacing`: digit window widths (px) and the fraction of digits that lose "
-                  "part of their right side; \"course\" is the course's measured distribution:", "",
-                  table(["cut", *keys], rows), ""]
+    if fidelity_path.exists():
+        fidelity = read_json(fidelity_path)
+        reader, digits = fidelity["reader"], (1, 2, 3)
+        rows = [(name, f"{fidelity['strips'][name]:,}", pct(reader[name]["all"]), *[pct(reader[name][f"{k}_digits"]) for k in digits],
+                 *[f"{fidelity[name]['inked_span'][f'{k}_digits']['median']:g}" for k in digits],
+                 f"{100 * fidelity[name]['pixels']['1-2']:.2f} %", f"{100 * fidelity[name]['pixels']['0']:.2f} %")
+                for name in ("course", "ours")]
+        windows = fidelity["our_windows"]
+        lines += ["`python -m benchmarks.fidelity --record`: the shipped reader on the course's own strips of the 6,000 "
+                  "validation digits (`course_val`, made by the course's generator) and on ours, the same numbers "
+                  f"rendered from the same digits with `cut=\"course\"`: ours read **{reader['gap_points']:+.2f} points** "
+                  "against the course's. Inked span: columns from the first to the last with any ink (median, px); "
+                  f"our windows: median {windows['median']:g} px (p10 {windows['p10']:g}, p90 {windows['p90']:g}), the whole "
+                  f"28-column digit kept for {100 * windows['whole_digit_fraction']:.1f} % of digits.", "",
+                  table(["strips", "count", "reader", "1 digit", "2 digits", "3 digits", "span 1 digit", "span 2 digits",
+                         "span 3 digits", "pixels 1-2", "pixels 0"], rows), "",
+                  "![fidelity: ink per column and pixel values](experiments/fidelity.png)", ""]
     return "\n".join(lines)
+
+
+DATA_BUDGET_SWEEPS = {"reader-digits": ("val_number_accuracy", "reader: number accuracy"),
+                      "end2end-digits": ("val_sum_accuracy", "sum-only end-to-end: sum accuracy")}
+
+
+def data_budget_section():
+    """Validation accuracy against the number of training digits, from the data-budget sweeps."""
+    sweeps = {name: runs for name in DATA_BUDGET_SWEEPS if (runs := experiment(f"{name}.json"))}
+    if not sweeps:
+        return ""
+    digits = sorted({run["train_digits"] for runs in sweeps.values() for run in runs.values()})
+    at = lambda runs, metric, n: next((run[metric] for run in runs.values() if run["train_digits"] == n), None)
+    curves = {DATA_BUDGET_SWEEPS[name][1]: [at(runs, DATA_BUDGET_SWEEPS[name][0], n) for n in digits]
+              for name, runs in sweeps.items()}
+    plots.plot_curves(curves, EXPERIMENTS / "data_budget.png", "Validation accuracy against training digits (short budget)",
+                      "training digits", "validation accuracy", x=digits)
+    rows = [(f"{n:,}", *[pct(value[i]) if value[i] is not None else "not run" for value in curves.values()])
+            for i, n in enumerate(digits)]
+    full = [(f"{run['validation'].get('train_digits', 9000):,}", name, pct(run["validation"]["course_val_number_accuracy"]),
+             measured(run.get("test", {}).get("number_accuracy"))) for name, run in reader_runs()
+            if "course_val_number_accuracy" in run["validation"]]
+    return "\n".join([
+        "## Data budget", "",
+        "The same short recipe on the first 9,000 training digits (all that earlier sessions had), 27,000 and all 54,000 "
+        "(`python -m train.sweep reader-digits`, `python -m train.sweep end2end-digits`; budgets in `train/sweep.py`), "
+        "validated on the strips of the 6,000 held-out digits:", "",
+        table(["training digits", *curves], rows), "", "![data budget](experiments/data_budget.png)", "",
+        "A short budget shows only a few digit views per training digit, so it says little about what more digits "
+        "give. The shipped reader's full recipe (48 epochs of 200 steps) on 9,000 and on 54,000 digits, on the "
+        "course's own validation strips and on the test split:", "",
+        table(["training digits", "run", "course_val", "test"], full), ""])
 
 
 def app_section():
@@ -224,10 +266,13 @@ def reader_full_runs():
     rows = [(name, setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"], setting(run, "dropout"), setting(run, "elastic"),
              setting(run, "stroke"),
              run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), run["training"]["seed"],
+             f"{run['validation'].get('train_digits', 9000):,}",
              pct(run["final_epoch_train_number_accuracy"]),
              pct(run["validation"]["val_number_accuracy"]),
              pct(run["validation"]["val_number_accuracy_draws_mean"]) if "val_number_accuracy_draws_mean" in run["validation"]
-             else "not measured (model gone)", f"{run['validation']['train_seconds_this_run']:,} s",
+             else "not measured (model gone)",
+             pct(run["validation"]["course_val_number_accuracy"]) if "course_val_number_accuracy" in run["validation"]
+             else "not measured", f"{run['validation']['train_seconds_this_run']:,} s",
              pct(run["test"]["number_accuracy"]) if "test" in run else "not measured (not chosen)") for name, run in runs]
     single = [run for _, run in runs if setting(run, "members", 1) == 1]
     by_elastic = {setting(run, "elastic"): run for run in single
@@ -265,18 +310,21 @@ def reader_full_runs():
             f"{pct(run['final_epoch_train_number_accuracy'])}, validation {pct(run['validation']['val_number_accuracy'])}"
             + (", no better than the float32 run." if run["validation"]["val_number_accuracy"]
                <= single_512["validation"]["val_number_accuracy"] else "."))
-    other_draws = [r["validation"]["val_number_accuracy_draws_mean"] for _, r in runs
-                   if r is not shipped and "val_number_accuracy_draws_mean" in r["validation"]]
+    other_course_val = [r["validation"]["course_val_number_accuracy"] for _, r in runs
+                        if r is not shipped and "course_val_number_accuracy" in r["validation"]]
     other_tests = [r["test"]["number_accuracy"] for _, r in runs if r is not shipped and "test" in r]
     for run in (run for _, run in runs if setting(run, "members", 1) > 1):
         training, validation = run["training"], run["validation"]
         alone = validation.get("val_number_accuracy_members")  # recorded by runs after the first ensemble
         draws_mean = validation.get("val_number_accuracy_draws_mean")
         if run is shipped:
-            verdict = (f": shipped, chosen on the mean of the 4 validation draws, {pct(draws_mean)}"
-                       + (f" against {pct(max(other_draws))} for the best other reader measured so" if other_draws else "")
+            verdict = (f": shipped, chosen on the course's own validation strips, {pct(validation['course_val_number_accuracy'])}"
+                       + (f" against {pct(max(other_course_val))} for the best other reader measured there" if other_course_val else "")
                        + f"; on the test split it reads {pct(run['test']['number_accuracy'])}"
                        + (f" against {pct(max(other_tests))} for the best earlier one." if other_tests else "."))
+        elif validation.get("train_digits", 9000) != shipped["validation"].get("train_digits", 9000):
+            verdict = (f"; trained on other digits than the shipped reader, so its validation figures do not compare"
+                       + (f"; test {pct(run['test']['number_accuracy'])}." if "test" in run else "."))
         else:
             shipped_draws_mean = shipped["validation"].get("val_number_accuracy_draws_mean")
             verdict = (f" against the shipped reader's {pct(shipped['validation']['val_number_accuracy'])}"
@@ -284,7 +332,7 @@ def reader_full_runs():
                           if draws_mean and shipped_draws_mean else "")
                        + ": not shipped, and not measured on the test split.")
         findings.append(
-            f"An ensemble: {training['members']} CNNs of {training['filters']} first-block filters (dense "
+            f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) trained side by side in one model, each on its own "
             "loss so that they stay independent, read through the average of their position probabilities; "
             f"{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, "
@@ -313,8 +361,11 @@ def reader_full_runs():
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
             "filters, fewer epochs or bfloat16), and averaging them has not made up the difference on validation.")
     return "\n".join([table(["run", "CNNs", "filters", "dense", "dropout", "elastic px", "stroke", "training cut", "epochs", "precision",
-                             "seed", "training number accuracy, last epoch", "validation", "validation, mean of 4 draws", "training time",
-                             "test"], rows), "",
+                             "seed", "training digits", "training number accuracy, last epoch", "validation",
+                             "validation, mean of 4 draws", "course_val", "training time", "test"], rows), "",
+                      "Validation is on strips of the held-out training digits: the 1,000 after the first 9,000 for the "
+                      "9,000-digit runs, the last 6,000 for the runs on all of MNIST, so the two groups' validation columns "
+                      "do not compare. `course_val` (the course's own strips of those 6,000 digits) compares them all.", "",
                       "\n\n".join(findings)])
 
 
@@ -394,10 +445,13 @@ def reader_label(architecture):
     return f"{cnns} CNN{'s' * (cnns > 1)} of {architecture['filters']} filters, dense {architecture['dense']}"
 
 
+def measured(value):
+    return pct(value) if value is not None else "not measured"
+
+
 def end2end_starts():
     """The end-to-end runs started from trained readers (`experiments/end2end-*.json` and the shipped model):
     which reader, which learning rate, and validation accuracy per stage, as report lines."""
-    measured = lambda value: pct(value) if value is not None else "not measured"
     rows, val_pairs = [], set()
     for name, run in recorded_runs("end2end-*.json", "end2end"):
         if not run["training"].get("init_reader"):
@@ -419,17 +473,19 @@ def end2end_starts():
 
 def end2end_decisions():
     """The supervision regimes and sum decoders side by side, with the reader + adder pipeline on the same pairs."""
-    rows, pipeline = [], {}
-    for name in ("end2end", "end2end-aux-scratch", "end2end-sum-only", "end2end-neural-sum-only"):
-        if not (MODELS_DIR / name / "metrics.json").exists():
-            continue
-        test, config = read_json(MODELS_DIR / name / "metrics.json").get("test"), read_json(MODELS_DIR / name / "config.json")
-        if test:
-            rows.append((name, config["training"]["supervision"], config["architecture"]["combine"],
-                         pct(test["sum_accuracy"]), pct(test["lucky_fraction"])))
-            pipeline = test if name == "end2end" else pipeline  # the shipped model's pairs
+    runs = [(name, run_record(MODELS_DIR / name)) for name in ("end2end", "end2end-aux-scratch", "end2end-sum-only",
+                                                              "end2end-neural-sum-only") if (MODELS_DIR / name / "metrics.json").exists()]
+    # the 9,000-digit models that models of all of MNIST replaced
+    runs += [(f"`experiments/{path.name}`", read_json(path)) for path in sorted(EXPERIMENTS.glob("end2end-*-9k-digits.json"))]
+    rows = [(name, run["training"]["supervision"], run["architecture"].get("combine", "exact"),
+             f"{run['validation'].get('train_digits', 9000):,}", measured(run["validation"].get("course_val_sum_accuracy")),
+             pct(run["test"]["sum_accuracy"]), pct(run["test"]["lucky_fraction"])) for name, run in runs if "test" in run]
+    pipeline = dict(runs).get("end2end", {}).get("test", {})  # the shipped model's pairs
     if "pipeline_sum_accuracy" in pipeline:
-        rows.append(("reader + adder", "digits (reader), pairs (adder)", "the adder", pct(pipeline["pipeline_sum_accuracy"]),
+        reader = run_record(MODELS_DIR / "reader")
+        rows.append(("reader + adder", "digits (reader), pairs (adder)", "the adder", f"{reader['validation'].get('train_digits', 9000):,}",
+                     measured(dict(runs)["end2end"]["validation"].get("pipeline_course_val_sum_accuracy")),
+                     pct(pipeline["pipeline_sum_accuracy"]),
                      pct(pipeline["pipeline_lucky_fraction"])))
     if not rows:
         return ""
@@ -449,7 +505,8 @@ def end2end_decisions():
                   "twice the compute: not shipped, and not measured on the test split.", ""]
     return "\n".join(lines + ["Supervision regimes and sum decoders on the same 10,000 test pairs (lucky: the sum is right "
                       "although a number was misread):", "",
-                      table(["model", "supervision", "sum from the numbers", "sum accuracy", "lucky"], rows), ""])
+                      table(["model", "supervision", "sum from the numbers", "training digits", "course_val sums",
+                             "test sum accuracy", "lucky"], rows), ""])
 
 
 # Multi-digit MNIST addition, sum accuracy on the test digits (%, mean ± std over runs), as the papers report it.
@@ -586,6 +643,7 @@ def main():
         calibration_section(),
         model_section("reader", "Reader (task 1)", "python -m train.reader", {"test": "MNIST test digits, course spacing"}),
         sweep_section("reader", "val_number_accuracy"),
+        data_budget_section(),
         reader_decisions(),
         model_section("adder", "Adder (task 2)", "python -m train.adder", {"test": "every pair 0..255 + 0..255"}),
         sweep_section("adder", "held_out_accuracy"),
