@@ -1,22 +1,26 @@
 """The Space under load: many gradio_client clients at once, every answer checked, latency next to the
 models' own compute time.
 
-    python -m benchmarks.space_load [--clients 50] [--rounds 4] [--models-dir models] [--url URL]
-                                    [--out experiments/space_load.json | none]
+    python -m benchmarks.space_load [--clients 50] [--rounds 1] [--models-dir models] [--url URL]
+                                    [--out FILE]
 
 Without --url it starts `python space/app.py` on a free local port (models from --models-dir, or as the
-app finds them) and stops it at the end. Each client makes `rounds` rounds of three requests, one per
-endpoint, with inputs whose answers are known:
+app finds them) and stops it at the end. Each client makes `rounds` rounds of the mix people send, five
+requests with inputs whose answers are known:
 
-- /add   two random numbers: the answer must equal the adder's, run here on the same numbers;
-- /read  a PNG of a fresh test strip (MNIST test digits) of a known number;
-- /sum   two such PNGs.
+- /read, twice: an uploaded drawing (a 600x200 PNG of a number drawn from MNIST test digits as a
+  person would, `benchmarks.drawn_accuracy.draw_like_a_person`), as a sketchpad value;
+- /add, twice: two random numbers;
+- /sum, once: two such drawings.
 
 "Served right" means the Space's answer equals the same model's answer computed in this process on the
-same input (what the app should return, whatever the model's accuracy): a mismatch is a serving bug,
-such as answers crossed between concurrent requests. "Model right" compares with the true number or
-sum. The models here are loaded the way the app loads them (`space/app.py`'s `load_models`), so with
---url they must be the same models as the remote Space's.
+same input (what the app should return, whatever the model's accuracy; None where the reader declines):
+a mismatch is a serving bug, such as answers crossed between concurrent requests. "Model right" compares
+with the true number or sum. The models here are loaded the way the app loads them (`space/app.py`'s
+`load_models`), so with --url they must be the same models as the remote Space's.
+
+The figures are printed; they are written to a file only when asked (--out; the README's and report's
+come from experiments/space_load.json).
 
 Latency is per request, from the client's call to its answer, so it includes queueing: with C clients
 and a concurrency limit of L, requests wait for up to C / L others. `model_ms` is one direct
@@ -67,33 +71,36 @@ def start_app(log):
     raise RuntimeError(f"the app did not answer within 300 s; see {log.name}")
 
 
-def strip_files(renderer, numbers, folder, rng):
-    """PNGs of fresh strips of `numbers`, and each as the app's sketchpad receives it (RGBA array)."""
+def drawing_files(renderer, numbers, folder, rng):
+    """PNGs of `numbers` drawn as a person would, and the strips the app makes of them."""
+    from benchmarks.drawn_accuracy import draw_like_a_person
+    from mnistadd.preprocess import to_strip
+
     strips = renderer.render(np.asarray(numbers, np.int32), rng.integers(0, 2**31, 2)).numpy()
-    paths, arrays = [], []
+    paths = []
     for strip in strips:
         with tempfile.NamedTemporaryFile(suffix=".png", dir=folder, delete=False) as file:
-            Image.fromarray(np.clip(strip, 0, 255).astype(np.uint8)).save(file, format="PNG")
+            Image.fromarray(draw_like_a_person(strip, rng)).save(file, format="PNG")
         paths.append(file.name)
-        arrays.append(np.asarray(Image.open(file.name).convert("RGBA")))
-    return paths, arrays
+    return paths, np.stack([to_strip(path) for path in paths])
 
 
 def make_jobs(count, models, renderer, folder, seed):
     """`count` rounds of (endpoint, arguments, served answer expected, true answer)."""
-    from mnistadd.preprocess import to_strip
-
     rng = np.random.default_rng(seed)
     reader, adder, end2end = (models.predictors[name] for name in ("reader", "adder", "end2end"))
     jobs = []
     for _ in range(count):
         a, b = rng.integers(0, 256, 2).tolist()
-        jobs.append(("/add", (a, b), int(adder.predict([a], [b])[0]), a + b))
-        (path,), (array,) = strip_files(renderer, [a], folder, rng)
-        jobs.append(("/read", (sketch(path),), int(reader.predict(to_strip(array)[None])[0]), a))
-        paths, arrays = strip_files(renderer, [a, b], folder, rng)
-        strips = np.stack([to_strip(x) for x in arrays])
-        jobs.append(("/sum", tuple(sketch(p) for p in paths), int(end2end.predict(strips[:1], strips[1:])[0]), a + b))
+        for first, second in ((a, b), (b, a)):
+            (path,), strips = drawing_files(renderer, [first], folder, rng)
+            numbers, _, declined, _ = reader.read_or_decline(strips)
+            jobs.append(("/read", (sketch(path),), None if declined[0] else int(numbers[0]), first))
+            jobs.append(("/add", (first, second), int(adder.predict([first], [second])[0]), a + b))
+        paths, strips = drawing_files(renderer, [a, b], folder, rng)
+        declined = reader.read_or_decline(strips)[2].any()
+        expected = None if declined else int(end2end.predict(strips[:1], strips[1:])[0])
+        jobs.append(("/sum", tuple(sketch(p) for p in paths), expected, a + b))
     return jobs
 
 
@@ -113,7 +120,8 @@ def run_client(url, jobs):
     for endpoint, args, _, _ in jobs:
         started = time.perf_counter()
         try:
-            answer = int(client.predict(*args, api_name=endpoint)[0])  # first output: the number or sum
+            answer = client.predict(*args, api_name=endpoint)[0]  # first output: the number or sum, or None
+            answer = None if answer is None else int(answer)
         except Exception as error:  # recorded and counted: the benchmark reports failures, it does not stop
             answer = f"{type(error).__name__}: {error}"
         results.append((endpoint, time.perf_counter() - started, answer))
@@ -128,7 +136,7 @@ def model_ms(models, renderer, repeats=20):
     picture = np.full((200, 600), 255, np.uint8)
     picture[50:150, 200:400] = 255 - np.asarray(Image.fromarray(strip[0]).resize((200, 100)), np.uint8)
     calls = {
-        "reader": lambda: models.predictors["reader"].read(strip),
+        "reader": lambda: models.predictors["reader"].read_or_decline(strip),
         "adder": lambda: models.predictors["adder"].predict([123], [45]),
         "end2end": lambda: models.predictors["end2end"].predict(strip, strip),
         "to_strip": lambda: to_strip(picture),
@@ -155,6 +163,7 @@ def summarize(results, jobs):
         report[endpoint] = {
             "requests": len(pairs),
             "failed": len(failures),
+            "declined": sum(a is None for a in answers),
             "served_right": sum(a == j[2] for a, (_, j) in zip(answers, pairs)),
             "model_right": sum(a == j[3] for a, (_, j) in zip(answers, pairs)),
             "p50_ms": round(float(np.percentile(latency, 50)), 1),
@@ -168,10 +177,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running app (default: start space/app.py here)")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of /add, /read, /sum per client")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of the mix (2 /read, 2 /add, 1 /sum) per client")
     parser.add_argument("--models-dir", help="models folder for the app started here and the direct answers")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(ROOT / "experiments" / "space_load.json"), help='JSON file, or "none"')
+    parser.add_argument("--out", help="JSON file to write the figures to (experiments/space_load.json for the README)")
     args = parser.parse_args()
     if args.models_dir:
         # Read by mnistadd.api when imported, here and in the app started here.
@@ -184,7 +193,7 @@ def main():
     models = app.load_models()
     if models.problems:
         sys.exit("cannot compute the expected answers: " + " ".join(models.problems.values()))
-    renderer = StripRenderer.from_split("test")
+    renderer = StripRenderer.from_split("test", cut="clean")  # whole digits, as draw_like_a_person needs
     folder = tempfile.mkdtemp(prefix="space-load-")
     jobs = [make_jobs(args.rounds, models, renderer, folder, args.seed + i) for i in range(args.clients)]
     direct_ms = model_ms(models, renderer)
@@ -192,7 +201,7 @@ def main():
     with open(Path(folder) / "app.log", "w") as log:
         process, url = (None, args.url) if args.url else start_app(log)
         try:
-            run_client(url, jobs[0][:3])  # warm-up: the app traces each model's graph on its first request
+            run_client(url, jobs[0])  # warm-up: the app traces each model's graph on its first request
             started = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
                 results = list(pool.map(run_client, [url] * args.clients, jobs))
@@ -217,7 +226,7 @@ def main():
         "cpu_cores": os.cpu_count(),
     }
     print(json.dumps(report, indent=1))
-    if args.out != "none":
+    if args.out:
         from mnistadd.training import write_json
 
         write_json(args.out, report)
