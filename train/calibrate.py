@@ -265,7 +265,18 @@ def plot_calibration(report, path):
 def calibrate_reader(models_dir, count, seed, mnist_dir):
     reader = load("reader", models_dir=models_dir)
     sets = datasets(count, seed, mnist_dir)
-    member_evidence = {name: reader.evidence(strips) for name, (strips, _) in sets.items()}  # (probs, features)
+    report = fit_rules(sets, {name: reader.evidence(strips) for name, (strips, _) in sets.items()})
+    folder = model_folder("reader", models_dir=models_dir)
+    report.update(seed=seed, environment=environment(),
+                  reader_sha256=hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:16])  # which reader
+    write_json(folder / CALIBRATION_FILE, report)
+    plot_calibration(report, folder / "calibration.png")
+    return report
+
+
+def fit_rules(sets, member_evidence):
+    """The temperature, the candidate rules and the chosen one, with their measurements, from the data
+    sets and each set's members' evidence (position probabilities, hidden features)."""
     # Each set in three: weights and temperature are fitted on the first, thresholds set and the rule
     # chosen on the second, and everything reported is measured on the third.
     parts = {part: {name: slice(i * len(truth) // 3, (i + 1) * len(truth) // 3) for name, (_, truth) in sets.items()}
@@ -318,8 +329,7 @@ def calibrate_reader(models_dir, count, seed, mnist_dir):
         numbers, truth, scores = measured[name]
         curves[f"{name}, calibrated confidence"] = coverage_curve(scores["number"], numbers == truth)
         curves[f"{name}, decline rule's score"] = coverage_curve(rule_score(scores, chosen_rule), numbers == truth)
-    folder = model_folder("reader", models_dir=models_dir)
-    report = {
+    return {
         "temperature": round(temperature, 4),
         "rule": chosen_rule,
         "rule_name": chosen,
@@ -330,13 +340,7 @@ def calibrate_reader(models_dir, count, seed, mnist_dir):
         "accuracy_coverage": curves,
         "nll_by_temperature": dict(zip([round(float(t), 4) for t in TEMPERATURES], losses)),
         "data": {name: len(truth) for name, (_, truth) in sets.items()},
-        "seed": seed,
-        "reader_sha256": hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:16],  # which reader
-        "environment": environment(),
     }
-    write_json(folder / CALIBRATION_FILE, report)
-    plot_calibration(report, folder / "calibration.png")
-    return report
 
 
 def calibrate_end2end(models_dir, count, seed, mnist_dir):
