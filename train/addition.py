@@ -139,14 +139,15 @@ def train_seed(args, seed, train_digits, validation):
     steps = args.epochs * math.ceil(len(targets) / args.batch_size)
     model.compile(optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, steps)),
                   loss=SumNegativeLogLikelihood(), metrics=[sum_accuracy])
-    history = model.fit(batches, epochs=args.epochs, validation_data=validation, verbose=2, shuffle=False,
-                        callbacks=training_callbacks(work_dir, "val_sum_accuracy", args.patience))
+    model.fit(batches, epochs=args.epochs, validation_data=validation, verbose=2, shuffle=False,
+              callbacks=training_callbacks(work_dir, "val_sum_accuracy", args.patience))
+    history = plots.read_history(work_dir / "history.csv")  # every epoch, also those before a resume
     result = {
         "seed": seed,
         "training_sums": len(targets),
-        "epochs": len(history.history["loss"]),
-        "train_seconds": round(time.time() - started),
-        "val_sum_accuracy": float(np.max(history.history["val_sum_accuracy"])),
+        "epochs": len(history["loss"]),
+        "train_seconds": round(time.time() - started),  # of this process: a resumed run's last part
+        "val_sum_accuracy": float(np.max(history["val_sum_accuracy"])),
         "test": measure_on_test(model, args.digits, args.mnist_dir),
     }
     write_json(work_dir / "result.json", result)
