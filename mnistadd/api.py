@@ -9,6 +9,8 @@ predictor with a numpy interface.
 Models load with Keras safe mode: a model file that carries Python code is refused.
 """
 
+import hashlib
+import warnings
 from pathlib import Path
 
 import keras
@@ -175,6 +177,21 @@ def model_folder(name, repo_id=None, revision=None, models_dir=None):
     return Path(folder)
 
 
+def _reader_calibration(folder):
+    """The folder's calibration.json, unless it was fitted to another reader (its reader_sha256 is not
+    this model file's): its rule reads the reader's hidden features, meaningless for another model."""
+    path = folder / CALIBRATION_FILE
+    if not path.exists():
+        return None
+    calibration = read_json(path)
+    fitted_to = calibration.get("reader_sha256")
+    if fitted_to and fitted_to != hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:len(fitted_to)]:
+        warnings.warn(f"{path} was fitted to another reader: the reader will not decline anything until "
+                      "python -m train.calibrate is run again", stacklevel=3)
+        return None
+    return calibration
+
+
 def load_folder(folder):
     """A predictor for the model in `folder`; its config.json says which kind of model it is."""
     folder = Path(folder)
@@ -184,8 +201,7 @@ def load_folder(folder):
         raise ValueError(f"{folder}: unknown model kind {kind!r}; expected one of {sorted(PREDICTORS)}")
     model = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
     if kind == "reader":
-        calibration = folder / CALIBRATION_FILE
-        return Reader(model, config, read_json(calibration) if calibration.exists() else None)
+        return Reader(model, config, _reader_calibration(folder))
     return PREDICTORS[kind](model, config)
 
 

@@ -100,3 +100,17 @@ def test_reader_folder_calibration_is_applied(tmp_path):
                {"temperature": 2.0, "rule": {"weights": {"number": 0.0}, "bias": 0.0, "threshold": 1.0}})
     numbers, confidence, declined, probs = load("reader", models_dir=models).read_or_decline(strips)
     assert declined.all() and numbers.shape == (2,) and probs.shape == (2, 3, 11)
+
+
+def test_a_calibration_fitted_to_another_reader_is_not_applied(tmp_path):
+    from space_helpers import make_standin_models
+
+    from mnistadd.api import load
+
+    models = make_standin_models(tmp_path, names=["reader"])
+    write_json(models / "reader" / CALIBRATION_FILE, {"temperature": 1.0, "reader_sha256": "0123456789abcdef",
+               "rule": {"weights": {"number": 0.0}, "bias": 0.0, "threshold": 1.0}})
+    strips = np.zeros((1, 28, 84), np.float32)
+    with pytest.warns(UserWarning, match="fitted to another reader"):
+        reader = load("reader", models_dir=models)
+    assert not reader.read_or_decline(strips)[2].any()
