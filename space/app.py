@@ -356,7 +356,7 @@ def build_demo(models):
             if EXAMPLES:
                 gr.Examples([[str(path)] for path in EXAMPLES], inputs=drawing, outputs=outputs, fn=space.read,
                             run_on_click=True, cache_examples=False, label="Drawn examples (click one to read it)",
-                            examples_per_page=len(EXAMPLES))
+                            examples_per_page=len(EXAMPLES), example_labels=[path.stem.split("-", 1)[1] for path in EXAMPLES])
 
         with gr.Tab("Add two numbers"):
             models.notice("adder")

@@ -69,9 +69,9 @@ def expect_error(page, text):
     toast.wait_for(state="detached")
 
 
-def draw_strokes(page, canvas_index, strokes):
-    """Drags the mouse down the canvas once per stroke, at the given fractions of its width."""
-    canvas = page.locator("canvas").nth(canvas_index).bounding_box()
+def draw_strokes(page, label, strokes):
+    """Drags the mouse down the canvas labelled `label` once per stroke, at the given fractions of its width."""
+    canvas = page.locator(".block", has_text=label).locator("canvas").first.bounding_box()
     top, bottom = canvas["y"] + canvas["height"] * 0.2, canvas["y"] + canvas["height"] * 0.8
     for fraction in strokes:
         x = canvas["x"] + canvas["width"] * fraction
@@ -88,7 +88,7 @@ def number_read(page):
 def test_drawing_works_straight_away_and_an_error_clears_the_answer(page):
     """The pen is active when the page opens: no tool to pick before drawing a "1"."""
     page.get_by_role("tab", name="Read a number").click()
-    draw_strokes(page, 0, [0.5])
+    draw_strokes(page, "Draw a number 0-255 here", [0.5])
     button(page, "Read").click()
     page.get_by_text(re.compile(r"Read \d+ with [\d.]+% confidence")).wait_for()
     assert re.fullmatch(r"\d+", number_read(page))
@@ -102,9 +102,9 @@ def test_drawing_works_straight_away_and_an_error_clears_the_answer(page):
 
 def test_a_drawing_that_is_no_number_is_declined(page):
     """Five separate strokes: more glyphs than a number 0..255 has."""
+    page.reload()  # a fresh canvas
     page.get_by_role("tab", name="Read a number").click()
-    button(page, "Clear drawing").click()
-    draw_strokes(page, 0, [0.2, 0.35, 0.5, 0.65, 0.8])
+    draw_strokes(page, "Draw a number 0-255 here", [0.2, 0.35, 0.5, 0.65, 0.8])
     button(page, "Read").click()
     page.get_by_text("Not sure: this does not look like a number from 0 to 255").wait_for()
     assert number_read(page) == ""
@@ -119,13 +119,13 @@ def test_a_phone_photo_upload_is_answered_within_seconds(page, tmp_path):
     page.get_by_role("tab", name="Read a number").click()
     started = time.perf_counter()
     page.locator("input[type=file]").first.set_input_files(tmp_path / "photo.jpg")
-    page.get_by_text(re.compile(r"Read \d+ with [\d.]+% confidence|Not sure")).wait_for(timeout=30_000)
-    assert time.perf_counter() - started < 30
+    page.get_by_text(re.compile(r"Read \d+ with [\d.]+% confidence|Not sure")).wait_for(timeout=TIMEOUT_MS)
+    assert time.perf_counter() - started < TIMEOUT_MS / 1000
 
 
 def test_read_an_example_and_a_random_strip(page, screenshots):
     page.get_by_role("tab", name="Read a number").click()
-    page.get_by_role("button", name=re.compile("47")).first.click()  # a drawn example, read on click
+    page.get_by_role("button", name="47", exact=True).click()  # a drawn example, read on click
     page.get_by_text(re.compile(r"Read \d+ with|Not sure")).wait_for()
 
     button(page, "Random example").click()
@@ -172,8 +172,8 @@ def test_sum_two_images(page, screenshots):
     page.get_by_role("tab", name="Sum two images").click()
     button(page, "Sum").click()
     expect_error(page, "The first image: The image is blank")
-    draw_strokes(page, 1, [0.5])  # the tab's canvases come after the first tab's
-    draw_strokes(page, 2, [0.4, 0.6])
+    draw_strokes(page, "First number", [0.5])
+    draw_strokes(page, "Second number", [0.4, 0.6])
     button(page, "Sum").click()
     page.get_by_text(re.compile(r"= adder\(\d+, \d+\)")).wait_for()
 
@@ -188,8 +188,7 @@ def test_about(page, screenshots):
     page.get_by_role("tab", name="About").click()
     for name in ("reader", "adder", "end2end"):
         page.get_by_role("heading", name=name, exact=True).wait_for()
-    assert page.get_by_role("columnheader", name="unit").is_visible()
-    assert page.get_by_role("cell", name=re.compile(r"numbers read right, 10,000 MNIST test strips")).is_visible()
+    expect(page.get_by_text(re.compile("The reader reads a number 0-255"))).to_be_visible()  # the results in words
     for plot in ("reader: history", "adder: history", "end2end: history"):  # each plot its own image, no inner scroll
         expect(page.get_by_text(plot, exact=True)).to_be_visible()
     page.screenshot(path=screenshots / "4-about.png", full_page=True)
