@@ -347,11 +347,13 @@ def build_demo(models):
             seen = strip_view("What the reader saw (the 28x84 strip, enlarged)")
             outputs = [number_read, read_summary, *positions, seen]
             clear_button.add(outputs)
-            read_button.click(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
+            # Gradio's label shows stale bars once it has been emptied: the position labels are not cleared.
+            cleared = [number_read, read_summary, seen]
+            read_button.click(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
                 space.read, drawing, outputs, api_name="read")
-            photo.upload(None, js=CLEAR_JS.format(len(outputs)), outputs=outputs).then(
+            photo.upload(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
                 space.read, photo, outputs, api_name="read_photo")
-            example_button.click(None, js=CLEAR_JS.format(len(outputs) + 1), outputs=[true_number, *outputs]).then(
+            example_button.click(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
                 space.random_example, None, [true_number, *outputs], api_name="random_example")
             if EXAMPLES:
                 gr.Examples([[str(path)] for path in EXAMPLES], inputs=drawing, outputs=outputs, fn=space.read,
