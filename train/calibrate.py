@@ -380,7 +380,7 @@ def main():
     args = parser.parse_args()
     report = calibrate_reader(args.models_dir, args.count, args.seed, args.mnist_dir)
     print(json.dumps({key: report[key] for key in ("temperature", "rule_name", "rule", "held_out")}, indent=1))
-    print(json.dumps({name: (c["fit_out_of_domain_declined"], {k: v["declined"] for k, v in c["held_out"].items()})
+    print(json.dumps({name: (c["tune_out_of_domain_declined"], {k: v["declined"] for k, v in c["held_out"].items()})
                       for name, c in report["candidates"].items()}))
     end2end = calibrate_end2end(args.models_dir, args.count, args.seed, args.mnist_dir)
     print(json.dumps({"end2end_temperature": end2end["temperature"],

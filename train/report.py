@@ -619,13 +619,16 @@ def results_table():
                                 *[(f"addition-n{n}", "sum_accuracy_mean", f"MNIST addition N={n} from sums alone, sum "
                                    f"accuracy on {10000 // (2 * n):,} test sums, mean over runs") for n in ADDITION_DIGITS]):
         path = MODELS_DIR / name / "metrics.json"
-        value = read_json(path).get("test", {}).get(metric) if path.exists() else None
+        metrics = read_json(path) if path.exists() else {}
+        value = metrics.get("test", {}).get(metric)
+        if metrics and name.startswith("end2end") and "train_digits" not in metrics["validation"]:
+            label += " (trained on 9,000 digits, not yet retrained on all of MNIST)"
         rows.append((name, label, pct(value) if value is not None else "not measured yet"))
     for name in ("reader", "adder", "end2end"):
         path = MODELS_DIR / name / "metrics.json"
         if path.exists():
             seconds = read_json(path)["validation"]["train_seconds_this_run"]
-            rows.append((name, "training wall time, 2 CPU cores", f"{seconds:,} s"))
+            rows.append((name, "training wall time, 2 CPU cores (after `--resume`, the resumed part)", f"{seconds:,} s"))
     return table(["model", "measure", "ours"], rows) + "\n\nPublished anchors (other data budgets):\n\n" + \
         table(["anchor", "measure", "published"], ANCHORS)
 
