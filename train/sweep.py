@@ -19,15 +19,16 @@ from mnistadd import plots
 from mnistadd.training import read_json, write_json
 from train import adder, end2end, reader
 
+# The reader sweeps' base model: one CNN of 16 filters, dense 256, dropout 0.1, course-cut strips, no
+# elastic distortion or stroke change, float32 (the trainer's defaults are the final choice).
+READER_BASE = ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
+               "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0",
+               "--stroke", "0", "--members", "1", "--precision", "float32"]
 DIGIT_BUDGETS = (9000, 27000, 54000)
 SWEEPS = {
     "reader": {
         "trainer": reader,
-        # the sweep's base model: one CNN of 16 filters, dense 256, dropout 0.1, course-cut strips, no elastic
-        # distortion or stroke change, float32 (the trainer's defaults are the final choice)
-        "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
-                   "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0",
-                   "--stroke", "0", "--members", "1", "--precision", "float32"],
+        "budget": READER_BASE,
         "metric": "val_number_accuracy",
         "variants": {
             "cnn (base)": [],
@@ -47,9 +48,7 @@ SWEEPS = {
     # sessions had), a half of the 54,000, and all of them.
     "reader-digits": {
         "trainer": reader,
-        "budget": ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
-                   "--filters", "16", "--dense", "256", "--cut", "course", "--stroke", "0", "--members", "1",
-                   "--precision", "float32"],
+        "budget": READER_BASE,
         "metric": "val_number_accuracy",
         "variants": {f"{digits:,} digits": ["--train-digits", str(digits)] for digits in DIGIT_BUDGETS},
     },
