@@ -5,8 +5,8 @@ from these tables.
 
     python -m train.sweep reader [--mnist-dir DIR]
     python -m train.sweep adder
-    python -m train.sweep reader-digits      # the data budget: the reader's base model on 9,000 to 54,000 digits
-    python -m train.sweep end2end-digits     # ... and the sum-only end-to-end model
+    python -m train.sweep data-budget-reader      # the data budget: the reader's base model on 9,000 to 54,000 digits
+    python -m train.sweep data-budget-end2end     # ... and the sum-only end-to-end model
 
 A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file.
 """
@@ -46,13 +46,13 @@ SWEEPS = {
     },
     # The data budget: the same short recipe on the first 9,000 training digits (all that earlier
     # sessions had), a half of the 54,000, and all of them.
-    "reader-digits": {
+    "data-budget-reader": {
         "trainer": reader,
         "budget": READER_BASE,
         "metric": "val_number_accuracy",
         "variants": {f"{digits:,} digits": ["--train-digits", str(digits)] for digits in DIGIT_BUDGETS},
     },
-    "end2end-digits": {
+    "data-budget-end2end": {
         "trainer": end2end,
         "budget": ["--supervision", "sum", "--epochs", "8", "--steps-per-epoch", "150", "--val-size", "1000",
                    "--patience", "8"],
