@@ -1,8 +1,8 @@
 """The Space under load: many gradio_client clients at once, every answer checked, latency next to the
 models' own compute time.
 
-    python -m benchmarks.space_load [--clients 50] [--rounds 1] [--models-dir models] [--url URL]
-                                    [--out FILE]
+    python -m benchmarks.space_load [--clients 50] [--rounds 1] [--client http|gradio_client]
+                                    [--models-dir models] [--url URL] [--out FILE]
 
 Without --url it starts `python space/app.py` on a free local port (models from --models-dir, or as the
 app finds them) and stops it at the end. Each client makes `rounds` rounds of the mix people send, five
@@ -25,11 +25,20 @@ come from experiments/space_load.json).
 Latency is per request, from the client's call to its answer, so it includes queueing: with C clients
 and a concurrency limit of L, requests wait for up to C / L others. `model_ms` is one direct
 `predict` call on a single input (and `to_strip` for one image), the floor under any request.
+
+The clients run here, on the app's own cores, so what they cost is taken from the app. `--client
+gradio_client` makes each client a `gradio_client.Client` in a thread of its own, as a Python user
+would call the Space; the default, `http`, makes each one an asyncio task speaking Gradio's HTTP API
+(upload the image files, POST /gradio_api/call/<endpoint>, read the answer's server-sent events), the
+same requests for a fraction of the CPU, so that the figure is the app's rather than the load
+generator's. Both are printed with the CPU seconds the app and the load generator used.
 """
 
 import argparse
+import asyncio
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -95,37 +104,100 @@ def make_jobs(count, models, renderer, folder, seed):
         for first, second in ((a, b), (b, a)):
             (path,), strips = drawing_files(renderer, [first], folder, rng)
             numbers, _, declined, _ = reader.read_or_decline(strips)
-            jobs.append(("/read", (sketch(path),), None if declined[0] else int(numbers[0]), first))
+            jobs.append(("/read", (Path(path),), None if declined[0] else int(numbers[0]), first))
             jobs.append(("/add", (first, second), int(adder.predict([first], [second])[0]), a + b))
         paths, strips = drawing_files(renderer, [a, b], folder, rng)
         declined = reader.read_or_decline(strips)[2].any()
         expected = None if declined else int(end2end.predict(strips[:1], strips[1:])[0])
-        jobs.append(("/sum", tuple(sketch(p) for p in paths), expected, a + b))
+        jobs.append(("/sum", tuple(Path(p) for p in paths), expected, a + b))
     return jobs
 
 
-def sketch(path):
-    """A file as a sketchpad value, for gradio_client."""
-    from gradio_client import handle_file
+def sketch(composite):
+    """An image as a drawing pad's value: the composite image, no layers."""
+    return {"background": None, "layers": [], "composite": composite}
 
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+def first_answer(answer):
+    """An endpoint's first output (the number or sum, as text, or None) as an int or None."""
+    return None if answer is None else int(answer)
 
 
 def run_client(url, jobs):
-    """One client making its requests in turn: (endpoint, seconds, served answer or error) each."""
-    from gradio_client import Client
+    """One gradio_client client making its requests in turn: (endpoint, seconds, served answer or error) each."""
+    from gradio_client import Client, handle_file
 
     client = Client(url, verbose=False)
     results = []
     for endpoint, args, _, _ in jobs:
         started = time.perf_counter()
         try:
-            answer = client.predict(*args, api_name=endpoint)[0]  # first output: the number or sum, or None
-            answer = None if answer is None else int(answer)
+            args = [sketch(handle_file(str(a))) if isinstance(a, Path) else a for a in args]
+            answer = first_answer(client.predict(*args, api_name=endpoint)[0])
         except Exception as error:  # recorded and counted: the benchmark reports failures, it does not stop
             answer = f"{type(error).__name__}: {error}"
         results.append((endpoint, time.perf_counter() - started, answer))
     return results
+
+
+async def http_call(http, endpoint, args):
+    """One request through Gradio's HTTP API: images uploaded, the call queued, its answer's events read."""
+    data = []
+    for arg in args:
+        if isinstance(arg, Path):
+            uploaded = await http.post("/upload", files=[("files", (arg.name, arg.read_bytes(), "image/png"))])
+            uploaded.raise_for_status()
+            arg = sketch({"path": uploaded.json()[0], "meta": {"_type": "gradio.FileData"}})
+        data.append(arg)
+    queued = await http.post(f"/call{endpoint}", json={"data": data})
+    queued.raise_for_status()
+    event, answer = None, None
+    async with http.stream("GET", f"/call{endpoint}/{queued.json()['event_id']}") as events:
+        async for line in events.aiter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                answer = json.loads(line.split(":", 1)[1])
+                break
+    if event != "complete":
+        raise RuntimeError(f"{endpoint} answered {event}: {answer}")
+    return first_answer(answer[0])
+
+
+async def http_client(http, jobs):
+    """One HTTP client making its requests in turn, as `run_client`."""
+    results = []
+    for endpoint, args, _, _ in jobs:
+        started = time.perf_counter()
+        try:
+            answer = await http_call(http, endpoint, args)
+        except Exception as error:
+            answer = f"{type(error).__name__}: {error}"
+        results.append((endpoint, time.perf_counter() - started, answer))
+    return results
+
+
+async def run_http_clients(url, jobs_per_client):
+    """Every client at once, each an asyncio task with its own requests, over one connection pool."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url.rstrip("/") + "/gradio_api", timeout=300,
+                                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=None)) as http:
+        return await asyncio.gather(*(http_client(http, jobs) for jobs in jobs_per_client))
+
+
+def run_clients(kind, url, jobs_per_client):
+    """Every client's results, the clients running at once: threads of gradio_client, or HTTP tasks."""
+    if kind == "http":
+        return asyncio.run(run_http_clients(url, jobs_per_client))
+    with ThreadPoolExecutor(len(jobs_per_client)) as pool:
+        return list(pool.map(run_client, [url] * len(jobs_per_client), jobs_per_client))
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def model_ms(models, renderer, repeats=20):
@@ -179,6 +251,8 @@ def main():
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1, help="rounds of the mix (2 /read, 2 /add, 1 /sum) per client")
     parser.add_argument("--models-dir", help="models folder for the app started here and the direct answers")
+    parser.add_argument("--client", choices=["http", "gradio_client"], default="http",
+                        help="what each client is: an asyncio task on Gradio's HTTP API, or a gradio_client.Client")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="JSON file to write the figures to (experiments/space_load.json for the README)")
     args = parser.parse_args()
@@ -201,11 +275,15 @@ def main():
     with open(Path(folder) / "app.log", "w") as log:
         process, url = (None, args.url) if args.url else start_app(log)
         try:
-            run_client(url, jobs[0])  # warm-up: the app traces each model's graph on its first request
+            run_clients(args.client, url, jobs[:1])  # warm-up: the app traces each model's graph on its first request
+            app_cpu, own_cpu = cpu_seconds(process.pid) if process else None, resource.getrusage(resource.RUSAGE_SELF)
             started = time.perf_counter()
-            with ThreadPoolExecutor(args.clients) as pool:
-                results = list(pool.map(run_client, [url] * args.clients, jobs))
+            results = run_clients(args.client, url, jobs)
             wall = time.perf_counter() - started
+            own_used = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = {"load_generator": round(own_used.ru_utime + own_used.ru_stime - own_cpu.ru_utime - own_cpu.ru_stime, 1)}
+            if process:
+                cpu["app"] = round(cpu_seconds(process.pid) - app_cpu, 1)
         finally:
             if process:
                 process.terminate()
@@ -215,6 +293,7 @@ def main():
     all_jobs = [j for client in jobs for j in client]
     report = {
         "url": url,
+        "client": args.client,
         "clients": args.clients,
         "rounds": args.rounds,
         "concurrency_limit": app.CONCURRENCY,
@@ -222,6 +301,7 @@ def main():
         "seconds": round(wall, 1),
         "requests_per_second": round(len(all_results) / wall, 1),
         "endpoints": summarize(all_results, all_jobs),
+        "cpu_seconds": cpu,  # during the timed requests
         "model_ms": direct_ms,
         "cpu_cores": os.cpu_count(),
     }

@@ -12,7 +12,8 @@ import pytest
 
 from mnistadd import evaluate, load, plots
 from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
-from mnistadd.end2end import SumDistribution, build_end2end
+from mnistadd.addition import CarrySumLikelihood
+from mnistadd.end2end import PositionDigits, SumDistribution, build_end2end
 from mnistadd.reader import (NUMBER_CLASSES, build_ctc_reader, build_reader, ctc_number_log_probs, encode_numbers,
                              ensemble_members, number_log_probs, read_numbers)
 from train import adder as train_adder
@@ -237,19 +238,37 @@ def test_sum_distribution_is_the_exact_convolution():
     assert keras.ops.convert_to_numpy(SumDistribution()(certain[:1], certain[1:])).argmax() == 168
 
 
-@pytest.mark.parametrize("combine", ["exact", "neural"])
-def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine):
+def test_position_digits_feed_the_carry_chain():
+    certain = np.eye(11, dtype=np.float32)[NUMBER_CLASSES[[123, 45, 7]]]  # 45 and 7 start with blanks
+    digits = PositionDigits()(certain[:2], certain[1:])
+    assert digits.shape == (2, 2, 3, 10)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(digits).argmax(-1), [[[1, 2, 3], [0, 4, 5]], [[0, 4, 5], [0, 0, 7]]])
+    sums = np.array([[0, 1, 6, 8], [0, 0, 5, 2]])  # 123 + 45, 45 + 7
+    log_likelihood = CarrySumLikelihood()(digits[:, 0], digits[:, 1], sums)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(log_likelihood), 0, atol=1e-4)
+    assert (keras.ops.convert_to_numpy(CarrySumLikelihood()(digits[:, 0], digits[:, 1], sums + [0, 0, 0, 1])) < -10).all()
+
+
+@pytest.mark.parametrize("combine, sum_layer", [("exact", "convolution"), ("neural", "convolution"), ("exact", "carry")])
+def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine, sum_layer):
     model, with_positions = build_end2end({"filters": 4, "blocks": 2, "dense": 8}, combine)
     assert model.output_shape == (None, 511) and set(with_positions.output) == {"sum", "positions_a", "positions_b"}
-    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--combine", combine, "--epochs", "1", "--steps-per-epoch", "2",
+    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--combine", combine, "--sum-layer", sum_layer,
+                                   "--epochs", "1", "--steps-per-epoch", "2",
                                    "--batch-size", "4", "--val-size", "8", "--mnist-dir", str(small_mnist_dir),
                                    "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
     validation = json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]
     assert validation["supervision"] == "sum" and "val_sum_accuracy_at_start" not in validation  # nothing to start from
+    assert validation["sum_layer"] == sum_layer
     end2end = load("e2e", models_dir=tmp_path)
     assert end2end.config["architecture"]["combine"] == combine
     a, b = random_strips(2, 1), random_strips(2, 2)
     np.testing.assert_allclose(end2end.sum_probabilities(a, b).sum(1), 1, rtol=1e-4)
+
+
+def test_carry_chain_training_needs_sums_alone_and_the_exact_model():
+    with pytest.raises(SystemExit, match="--sum-layer carry needs"):
+        train_end2end.train(train_end2end.parse_args(["--sum-layer", "carry", "--supervision", "aux"]))
 
 
 def test_end2end_rejects_an_unknown_combine():

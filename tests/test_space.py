@@ -11,6 +11,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 from space_helpers import make_standin_models, serve_app
 
+from benchmarks import space_load
 from mnistadd.abstention import CALIBRATION_FILE
 from mnistadd.training import write_json
 
@@ -125,6 +126,18 @@ def test_a_declined_image_has_no_number_and_a_guess(declining_client, images):
     assert "not sure: the first image and the second image" in table
     truth, number, summary, *_ = declining_client.predict(api_name="/random_example")
     assert 0 <= truth <= 255 and number is None and "Not sure" in summary
+
+
+def test_the_load_benchmark_clients_get_the_apps_answers(client, files):
+    """Both kinds of load-generating client (gradio_client threads, HTTP tasks) on the same requests: the
+    same answers, and an error reported as one, not raised."""
+    jobs = [("/read", (files["one"],), None, None), ("/add", (3, 4), None, None),
+            ("/sum", (files["one"], files["one"]), None, None), ("/read", (files["notes"],), None, None)]
+    answers = {kind: [answer for _, _, answer in space_load.run_clients(kind, client.src, [jobs, jobs])[1]]
+               for kind in ("http", "gradio_client")}
+    assert answers["http"][:3] == answers["gradio_client"][:3]  # untrained stand-ins: the same, not right
+    assert all(isinstance(answer, int) for answer in answers["http"][:3])
+    assert all(isinstance(answers[kind][3], str) and "not an image" in answers[kind][3] for kind in answers)
 
 
 def test_random_example_knows_its_number(client):

@@ -10,6 +10,10 @@ differentiable sum distribution. With `--supervision sum` the only loss is the s
 digit reader has to discover what the digits are from sums alone. With `--supervision aux` the two
 numbers' position classes add a cross-entropy each (weight `--aux-weight`).
 
+From sums alone, `--sum-layer carry` trains through the carry chain of the MNIST-addition models
+(`mnistadd.addition`) instead of the convolution over 0..255; the model, its output and every
+validation figure stay the convolution's, so the two compare (`python -m train.sweep sum-layer-end2end`).
+
 Started from trained readers (`--init-reader`), the model already reads sums before its first step; the
 validation metrics then also say how well (`val_sum_accuracy_at_start`), so they show what training the
 whole adds. Such a start wants a low learning rate, so as not to unlearn the digits; the shipped model
@@ -25,10 +29,11 @@ import numpy as np
 import tensorflow as tf
 
 from mnistadd import plots
+from mnistadd.addition import SumNegativeLogLikelihood, sum_accuracy as carry_sum_accuracy
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
-from mnistadd.end2end import COMBINES, build_end2end
-from mnistadd.reader import NUMBER_CLASSES
+from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
+from mnistadd.reader import NUMBER_CLASSES, POSITIONS
 from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_digits, read_json, training_callbacks
 
 
@@ -38,6 +43,9 @@ VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that run
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--supervision", choices=["sum", "aux"], default="aux")
+    parser.add_argument("--sum-layer", choices=["convolution", "carry"], default="convolution",
+                        help="how the sum-only loss reads the sum: the convolution over 0..255 (the model's "
+                             "output) or the carry chain over the digit positions")
     parser.add_argument("--aux-weight", type=float, default=1.0)
     parser.add_argument("--combine", choices=COMBINES, default="exact",
                         help="how the two numbers become a sum: the exact sum distribution, or a learned MLP")
@@ -80,13 +88,28 @@ def as_pairs(images, numbers, supervision):
     return inputs, targets
 
 
+def sum_digits(sums):
+    """Sums (B,) -> their four digits (B, 4), most significant first: the carry chain's targets."""
+    return tf.stack([sums // 10 ** k % 10 for k in range(POSITIONS, -1, -1)], axis=1)
+
+
+def carry_chain_view(with_positions):
+    """The model's training view for `--sum-layer carry`: both numbers' digit log-probabilities (N, 2, 3, 10)."""
+    inputs = {key: keras.Input((28, 84), name=key) for key in ("image_a", "image_b")}
+    outputs = with_positions(inputs)
+    return keras.Model(inputs, PositionDigits(name="digits")(outputs["positions_a"], outputs["positions_b"]))
+
+
 def train(args):
+    if args.sum_layer == "carry" and (args.supervision, args.combine) != ("sum", "exact"):
+        raise SystemExit("--sum-layer carry needs --supervision sum and --combine exact: it trains only the digit reader")
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
     val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=VALIDATION_SEED),
                          args.supervision)
     batches = (StripRenderer.from_split("train", args.mnist_dir, args.train_digits).dataset(2 * args.batch_size, args.seed)
                .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))
+    val_inputs, val_sums = val_pairs[0], keras.ops.convert_to_numpy(val_pairs[1]["sum"])
     if args.init_reader:
         if args.supervision == "sum":
             raise SystemExit("--init-reader needs --supervision aux: a trained reader has learned from digit labels")
@@ -108,6 +131,11 @@ def train(args):
         loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")
         loss_weights = {"sum": 1.0, "positions_a": args.aux_weight, "positions_b": args.aux_weight}
         metrics = {"sum": ["accuracy"]}
+    elif args.sum_layer == "carry":  # the sum only, read digit by digit through the carry chain
+        trained, monitor = carry_chain_view(with_positions), "val_sum_accuracy"
+        loss, loss_weights, metrics = SumNegativeLogLikelihood(), None, [carry_sum_accuracy]
+        batches = batches.map(lambda inputs, targets: (inputs, sum_digits(targets["sum"])))
+        val_pairs = (val_pairs[0], sum_digits(val_pairs[1]["sum"]))
     else:  # the sum is the only target the model ever sees
         trained, monitor = model, "val_accuracy"
         loss, loss_weights, metrics = "sparse_categorical_crossentropy", None, ["accuracy"]
@@ -117,8 +145,6 @@ def train(args):
         optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
         loss=loss, loss_weights=loss_weights, metrics=metrics,
     )
-    val_inputs, val_targets = val_pairs
-    val_sums = keras.ops.convert_to_numpy(val_targets["sum"] if isinstance(val_targets, dict) else val_targets)
     sum_accuracy = lambda: float(np.mean(model.predict(val_inputs, batch_size=512, verbose=0).argmax(axis=1) == val_sums))
     # what end-to-end training adds to the trained reader(s) it starts from, read through the exact sum
     at_start = {"val_sum_accuracy_at_start": sum_accuracy()} if args.init_reader else {}
@@ -132,6 +158,7 @@ def train(args):
         "val_pairs": args.val_size,
         "train_digits": training_digits(args),
         "supervision": args.supervision,
+        **({"sum_layer": args.sum_layer} if args.supervision == "sum" else {}),
         "train_seconds_this_run": round(time.time() - started),
         "parameters": model.count_params(),
     }

@@ -7,6 +7,7 @@ from these tables.
     python -m train.sweep adder
     python -m train.sweep data-budget-reader      # the data budget: the reader's base model on 9,000 to 54,000 digits
     python -m train.sweep data-budget-end2end     # ... and the sum-only end-to-end model
+    python -m train.sweep sum-layer-end2end       # the sum-only model through the convolution or the carry chain
 
 A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file.
 """
@@ -25,6 +26,8 @@ READER_BASE = ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000",
                "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0",
                "--stroke", "0", "--members", "1", "--precision", "float32"]
 DIGIT_BUDGETS = (9000, 27000, 54000)
+# The sum-only end-to-end sweeps' base: the trainer's model, from scratch, on a short budget.
+SUM_ONLY_BASE = ["--supervision", "sum", "--epochs", "8", "--steps-per-epoch", "150", "--val-size", "1000", "--patience", "8"]
 SWEEPS = {
     "reader": {
         "trainer": reader,
@@ -54,10 +57,18 @@ SWEEPS = {
     },
     "data-budget-end2end": {
         "trainer": end2end,
-        "budget": ["--supervision", "sum", "--epochs", "8", "--steps-per-epoch", "150", "--val-size", "1000",
-                   "--patience", "8"],
+        "budget": SUM_ONLY_BASE,
         "metric": "val_sum_accuracy",
         "variants": {f"{digits:,} digits": ["--train-digits", str(digits)] for digits in DIGIT_BUDGETS},
+    },
+    # The sum-only model's loss through the convolution over 0..255 or the carry chain of MNIST addition:
+    # the same model, budget and validation figure (the convolution's reading of the sum).
+    "sum-layer-end2end": {
+        "trainer": end2end,
+        "budget": SUM_ONLY_BASE,
+        "metric": "val_sum_accuracy",
+        "variants": {f"{name}, seed {seed}": flags + ["--seed", str(seed)] for seed in (0, 1)
+                     for name, flags in (("convolution", []), ("carry chain", ["--sum-layer", "carry"]))},
     },
     "adder": {
         "trainer": adder,
