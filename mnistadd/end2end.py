@@ -16,13 +16,17 @@ position probabilities are averaged, still one model trained as a whole.
 The alternative, `combine="neural"`, replaces the exact sum by a learned decoder: an MLP from both
 images' position probabilities to the sum's 511 classes. It has to learn addition too, from the same
 sums; `train.end2end --combine neural` trains it for the comparison in the README.
+
+Learning from sums alone, the loss may also read the sum through the carry chain of
+`mnistadd.addition` instead of the convolution (`PositionDigits`, `train.end2end --sum-layer carry`):
+cheaper, linear in the digits, but blind to the 0..255 limit (REPORT.md compares the two).
 """
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from mnistadd.reader import CLASSES, MAX_NUMBER, POSITIONS, build_reader, ensemble, number_log_probs
+from mnistadd.reader import BLANK, CLASSES, MAX_NUMBER, POSITIONS, build_reader, ensemble, number_log_probs
 
 MAX_SUM = 2 * MAX_NUMBER
 # For p(s) = sum_a p_A(a) p_B(s - a): the index of p_B(s - a), or of an appended zero where s - a is out of range.
@@ -43,6 +47,22 @@ class SumDistribution(layers.Layer):
 
     def compute_output_shape(self, positions_a_shape, positions_b_shape):
         return (positions_a_shape[0], MAX_SUM + 1)
+
+
+@keras.saving.register_keras_serializable("mnistadd")
+class PositionDigits(layers.Layer):
+    """Two images' position probabilities (N, 3, 11) -> both numbers' digit log-probabilities (N, 2, 3, 10),
+    what `mnistadd.addition.CarrySumLikelihood` reads. A blank position counts as a leading 0, so the
+    carry chain sees numbers 0..999 in three digits: the 0..255 limit is not local to a digit, and the
+    chain cannot hold it, where the convolution over the valid numbers does."""
+
+    def call(self, positions_a, positions_b):
+        both = ops.stack([positions_a, positions_b], axis=1)
+        digits = ops.concatenate([both[..., :1] + both[..., BLANK:], both[..., 1:BLANK]], axis=-1)
+        return ops.log(ops.clip(digits, 1e-7, 1.0))
+
+    def compute_output_shape(self, positions_a_shape, positions_b_shape):
+        return (positions_a_shape[0], 2, POSITIONS, BLANK)
 
 
 def neural_sum_decoder(hidden=512, name="sum"):

@@ -187,8 +187,8 @@ def summary(results):
         values = [result["test"][key] for result in results]
         test[f"{key}_mean"], test[f"{key}_std"] = float(np.mean(values)), float(np.std(values, ddof=1) if len(values) > 1 else 0.0)
     test["seeds"] = len(results)
-    test["per_seed"] = [{"seed": r["seed"], **r["test"], "epochs": r["epochs"], "train_seconds": r["train_seconds"]}
-                        for r in results]
+    test["per_seed"] = [{"seed": r["seed"], **r["test"], "epochs": r["epochs"], "train_seconds": r["train_seconds"],
+                         "start_val_sum_accuracies": r.get("start_val_sum_accuracies", [])} for r in results]
     return test
 
 
