@@ -259,11 +259,23 @@ def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine,
                                    "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
     validation = json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]
     assert validation["supervision"] == "sum" and "val_sum_accuracy_at_start" not in validation  # nothing to start from
-    assert validation["sum_layer"] == sum_layer
+    assert validation["sum_layer"] == sum_layer and 0 <= validation["val_digitwise_sum_accuracy"] <= 1
     end2end = load("e2e", models_dir=tmp_path)
     assert end2end.config["architecture"]["combine"] == combine
     a, b = random_strips(2, 1), random_strips(2, 2)
     np.testing.assert_allclose(end2end.sum_probabilities(a, b).sum(1), 1, rtol=1e-4)
+
+
+def test_digitwise_sum_accuracy_reads_blanks_as_leading_zeros():
+    one_hot = np.eye(11, dtype=np.float32)[NUMBER_CLASSES]
+    outputs = {"positions_a": one_hot[[123, 7]], "positions_b": one_hot[[45, 200]]}
+
+    class Positions:  # what the model's training view gives: position probabilities of both images
+        def predict(self, inputs, **kwargs):
+            return outputs
+
+    assert train_end2end.digitwise_sum_accuracy(Positions(), None, np.array([168, 207])) == 1.0
+    assert train_end2end.digitwise_sum_accuracy(Positions(), None, np.array([168, 208])) == 0.5
 
 
 def test_carry_chain_training_needs_sums_alone_and_the_exact_model():

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnistadd import plots
-from mnistadd.addition import SumNegativeLogLikelihood, sum_accuracy as carry_sum_accuracy
+from mnistadd.addition import SumNegativeLogLikelihood, numbers_of, sum_accuracy as carry_sum_accuracy
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
@@ -100,6 +100,14 @@ def carry_chain_view(with_positions):
     return keras.Model(inputs, PositionDigits(name="digits")(outputs["positions_a"], outputs["positions_b"]))
 
 
+def digitwise_sum_accuracy(with_positions, inputs, sums):
+    """Sums read right digit by digit, as the carry chain reads them: each position's most likely class,
+    a blank as a leading 0, the two numbers added (where the model's output reads valid numbers 0..255)."""
+    positions = with_positions.predict(inputs, batch_size=512, verbose=0)
+    digits = keras.ops.convert_to_numpy(PositionDigits()(positions["positions_a"], positions["positions_b"])).argmax(-1)
+    return float(np.mean(numbers_of(digits[:, 0]) + numbers_of(digits[:, 1]) == sums))
+
+
 def train(args):
     if args.sum_layer == "carry" and (args.supervision, args.combine) != ("sum", "exact"):
         raise SystemExit("--sum-layer carry needs --supervision sum and --combine exact: it trains only the digit reader")
@@ -158,7 +166,8 @@ def train(args):
         "val_pairs": args.val_size,
         "train_digits": training_digits(args),
         "supervision": args.supervision,
-        **({"sum_layer": args.sum_layer} if args.supervision == "sum" else {}),
+        **({"sum_layer": args.sum_layer, "val_digitwise_sum_accuracy": digitwise_sum_accuracy(with_positions, val_inputs, val_sums)}
+           if args.supervision == "sum" else {}),
         "train_seconds_this_run": round(time.time() - started),
         "parameters": model.count_params(),
     }

@@ -194,8 +194,8 @@ def app_section():
         rows = [(endpoint, e["requests"], e["failed"], e.get("declined", "-"), e["served_right"], e["model_right"],
                  e["p50_ms"], e["p99_ms"]) for endpoint, e in load["endpoints"].items()]
         cpu = load.get("cpu_seconds", {})
-        used = (f" CPU seconds used meanwhile: the app {cpu['app']}, the load generator {cpu['load_generator']}."
-                if "app" in cpu else "")
+        used = (f" CPU seconds used meanwhile: the app {cpu['app']} ({1000 * cpu['app'] / load['requests']:.0f} ms "
+                f"a request), the load generator {cpu['load_generator']}." if "app" in cpu else "")
         lines += [f"`python -m benchmarks.space_load --client {load.get('client', 'gradio_client')}`: {load['clients']} "
                   f"concurrent {client}, {load['requests']} requests in {load['seconds']} s "
                   f"(**{load['requests_per_second']} requests/s**, queue concurrency {load['concurrency_limit']}, "
@@ -649,14 +649,18 @@ def addition_section():
                   table(["computation", "ms"], [(SUM_LAYER_LABELS[key], value) for key, value in ms.items()]), ""]
     if runs := experiment("sum-layer-end2end.json"):
         rows = [(name, run["flags"] or "(defaults)", pct(run["val_sum_accuracy"]), pct(run["course_val_sum_accuracy"]),
-                 run["train_seconds_this_run"]) for name, run in runs.items()]
+                 pct(run["val_digitwise_sum_accuracy"]), run["train_seconds_this_run"]) for name, run in runs.items()]
         lines += ["Trained both ways (`python -m train.sweep sum-layer-end2end`): the sum-only end-to-end model from "
                   "scratch, the data-budget sweep's short budget (8 epochs of 150 steps of 64 pairs), its loss through "
-                  "the convolution or through the carry chain (`--sum-layer carry`), two seeds each. Both are measured "
-                  "the same way, by the model's own output, the convolution's most likely sum: our 1,000 validation "
-                  "pairs and the course's strips of the validation digits (course_val, 10,000 pairs). Seconds: "
-                  "training wall time on 2 cores, the runs one after another.", "",
-                  table(["run", "flags", "validation sums %", "course_val sums %", "seconds"], rows), ""]
+                  "the convolution or through the carry chain (`--sum-layer carry`), two seeds each, one run after "
+                  "another. Each model's sums are read two ways: by its output, the convolution over the valid "
+                  "numbers 0..255 (our 1,000 validation pairs, and course_val: the course's strips of the validation "
+                  "digits, 10,000 pairs), and digit by digit as the carry chain reads them (each position's most likely "
+                  "class, a blank as a leading 0, the numbers added; validation pairs). The carry chain never tells a "
+                  "blank from a leading 0, so a model trained through it cannot be read through the convolution, which "
+                  "needs that difference to tell the valid numbers apart.", "",
+                  table(["run", "flags", "validation sums (convolution) %", "course_val sums (convolution) %",
+                         "validation sums (digit by digit) %", "training seconds"], rows), ""]
     return "\n".join(lines)
 
 
