@@ -391,8 +391,16 @@ def reader_decisions():
     r = {name: v["val_number_accuracy"] for name, v in sweep.items()}
     seconds = {name: v["train_seconds_this_run"] for name, v in sweep.items()}
     base = r["cnn (base)"]
+    before = {name: v["val_number_accuracy"] for name, v in (experiment("reader-sweep-9k-digits.json") or {}).items()}
+    before_base = before.get("cnn (base)")
+    flipped = [f"{name} ({pct(before[name])} vs the base's {pct(before_base)} at 9,000)" for name in r
+               if name in before and name != "cnn (base)" and (r[name] - base) * (before[name] - before_base) < 0]
+    rerun = ("The sweep ran on all 54,000 training digits. On the first 9,000 (`experiments/reader-sweep-9k-digits.json`) "
+             f"every variant moved the same way from the base except {', '.join(flipped) or 'none'}: the choices "
+             "made at 9,000 digits stand." if before else "")
     return "\n".join([
         "Why the reader looks the way it does (validation number accuracy after the same short budget):", "",
+        rerun, "",
         f"- **CNN, not MLP**: {pct(base)} vs {pct(r['mlp baseline'])}. Convolutions share their weights along "
         "the strip, so a glyph is recognized wherever the spacing puts it; the MLP must learn every offset "
         "separately.",
