@@ -166,8 +166,9 @@ def train(args):
         "val_pairs": args.val_size,
         "train_digits": training_digits(args),
         "supervision": args.supervision,
-        **({"sum_layer": args.sum_layer, "val_digitwise_sum_accuracy": digitwise_sum_accuracy(with_positions, val_inputs, val_sums)}
+        **({"val_digitwise_sum_accuracy": digitwise_sum_accuracy(with_positions, val_inputs, val_sums)}
            if args.supervision == "sum" else {}),
+        **({"sum_layer": args.sum_layer} if (args.supervision, args.combine) == ("sum", "exact") else {}),
         "train_seconds_this_run": round(time.time() - started),
         "parameters": model.count_params(),
     }
