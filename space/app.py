@@ -45,7 +45,11 @@ from mnistadd import api
 from mnistadd.hub import read_space_config
 from mnistadd.preprocess import to_strip
 
-CONCURRENCY = 4  # requests computed at once; TensorFlow spreads each over the CPU cores already
+# Requests computed at once, per endpoint (gradio gives each event its own queue). A model call takes
+# about 5 ms and TensorFlow spreads it over the cores, so the limit only decides how many requests wait
+# in Python: with 4, /read (two in five requests of the load benchmark's mix) queued behind itself, its
+# p99 about 3 s; with 16 about 2 s, at the same throughput (`python -m benchmarks.space_load --rounds 4`).
+CONCURRENCY = 16
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]

@@ -196,8 +196,11 @@ def app_section():
         cpu = load.get("cpu_seconds", {})
         used = (f" CPU seconds used meanwhile: the app {cpu['app']} ({1000 * cpu['app'] / load['requests']:.0f} ms "
                 f"a request), the load generator {cpu['load_generator']}." if "app" in cpu else "")
-        lines += [f"`python -m benchmarks.space_load --client {load.get('client', 'gradio_client')}`: {load['clients']} "
-                  f"concurrent {client}, {load['requests']} requests in {load['seconds']} s "
+        rounds = f" --rounds {load['rounds']}" if load["rounds"] > 1 else ""
+        lines += [f"`python -m benchmarks.space_load --client {load.get('client', 'gradio_client')}{rounds}`: {load['clients']} "
+                  f"concurrent {client}, each sending the mix (2 /read, 2 /add, 1 /sum) "
+                  f"{'once' if load['rounds'] == 1 else str(load['rounds']) + ' times'}: "
+                  f"{load['requests']} requests in {load['seconds']} s "
                   f"(**{load['requests_per_second']} requests/s**, queue concurrency {load['concurrency_limit']}, "
                   f"{load['cpu_cores']} CPU cores shared by the app and the clients).{used} \"Served right\": "
                   "the answer equals the same model run directly on the same input.", "",
