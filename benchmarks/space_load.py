@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -276,14 +275,12 @@ def main():
         process, url = (None, args.url) if args.url else start_app(log)
         try:
             run_clients(args.client, url, jobs[:1])  # warm-up: the app traces each model's graph on its first request
-            app_cpu, own_cpu = cpu_seconds(process.pid) if process else None, resource.getrusage(resource.RUSAGE_SELF)
+            processes = {"load_generator": os.getpid(), **({"app": process.pid} if process else {})}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             started = time.perf_counter()
             results = run_clients(args.client, url, jobs)
             wall = time.perf_counter() - started
-            own_used = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = {"load_generator": round(own_used.ru_utime + own_used.ru_stime - own_cpu.ru_utime - own_cpu.ru_stime, 1)}
-            if process:
-                cpu["app"] = round(cpu_seconds(process.pid) - app_cpu, 1)
+            cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in processes.items()}
         finally:
             if process:
                 process.terminate()

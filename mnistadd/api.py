@@ -177,6 +177,11 @@ def model_folder(name, repo_id=None, revision=None, models_dir=None):
     return Path(folder)
 
 
+def reader_fingerprint(folder):
+    """Which reader a folder holds: the start of its model.keras file's sha256 (what train.calibrate records)."""
+    return hashlib.sha256((Path(folder) / "model.keras").read_bytes()).hexdigest()[:16]
+
+
 def _reader_calibration(folder):
     """The folder's calibration.json, unless it was fitted to another reader (its reader_sha256 is not
     this model file's): its rule reads the reader's hidden features, meaningless for another model."""
@@ -185,7 +190,7 @@ def _reader_calibration(folder):
         return None
     calibration = read_json(path)
     fitted_to = calibration.get("reader_sha256")
-    if fitted_to and fitted_to != hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:len(fitted_to)]:
+    if fitted_to and fitted_to != reader_fingerprint(folder)[:len(fitted_to)]:
         warnings.warn(f"{path} was fitted to another reader: the reader will not decline anything until "
                       "python -m train.calibrate is run again", stacklevel=3)
         return None

@@ -120,12 +120,18 @@ def measure_on_test(model, n, mnist_dir):
     }
 
 
+def net_settings(args):
+    """The digit network's settings (`build_digit_net` arguments) from the command line."""
+    return {key: getattr(args, key) for key in NET_KEYS}
+
+
 def validation_sum_accuracy(digit_net, validation):
-    """Sums of the validation pairs read right by `digit_net`: each digit's most likely value, then added."""
+    """Sums of the validation pairs read right by `digit_net` (`sum_accuracy`: each digit's most likely
+    value, the numbers added)."""
     inputs, targets = validation
-    numbers = [numbers_of(digit_net.predict(images.reshape(-1, 28, 28), batch_size=1000, verbose=0)
-                          .argmax(axis=1).reshape(len(images), -1)) for images in inputs.values()]
-    return float(np.mean(numbers[0] + numbers[1] == numbers_of(targets)))
+    log_probs = np.stack([digit_net.predict(images.reshape(-1, 28, 28), batch_size=1000, verbose=0)
+                          .reshape(*images.shape[:2], -1) for images in inputs.values()], axis=1)  # (S, 2, N, 10)
+    return float(np.mean(keras.ops.convert_to_numpy(sum_accuracy(targets, log_probs))))
 
 
 def warm_up(args, inputs, targets, validation):
@@ -138,7 +144,7 @@ def warm_up(args, inputs, targets, validation):
         len(targets)).take(args.warmup_sums).batch(64)
     starts = []
     for _ in range(args.starts):
-        model = build_addition(1, {key: getattr(args, key) for key in NET_KEYS})
+        model = build_addition(1, net_settings(args))
         model.compile(optimizer=keras.optimizers.AdamW(args.lr),
                       loss=SumNegativeLogLikelihood(carry_in=0.5 if args.digits > 1 else 0.0))
         model.fit(batches, verbose=2, shuffle=False)
@@ -156,7 +162,7 @@ def train_seed(args, seed, train_digits, validation):
     keras.utils.set_random_seed(seed)
     inputs, targets = cut_into_sums(*train_digits, args.digits, seed)
     batches = tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(len(targets), seed=seed).batch(args.batch_size)
-    model = build_addition(args.digits, {key: getattr(args, key) for key in NET_KEYS})
+    model = build_addition(args.digits, net_settings(args))
     started, start_accuracies = time.time(), []
     if args.warmup_sums and not (work_dir / "backup").exists():  # a resumed run is past it
         weights, start_accuracies = warm_up(args, inputs, targets, validation)
@@ -210,7 +216,7 @@ def main(argv=None):
     metrics = {key: shipped[key] for key in ("val_sum_accuracy", "training_sums", "epochs", "train_seconds")}
     config = {
         "model": "addition",
-        "architecture": {"digits": args.digits, "digit_net": {key: getattr(args, key) for key in NET_KEYS},
+        "architecture": {"digits": args.digits, "digit_net": net_settings(args),
                          "sum": "exact carry-chain likelihood (training); each digit's most likely value, added (prediction)"},
         "input": {"digits_a": [args.digits, 28, 28], "digits_b": [args.digits, 28, 28],
                   "pixels": "raw 0-255 MNIST digits, most significant first"},

@@ -30,7 +30,6 @@ is kept.
 
 import argparse
 import glob
-import hashlib
 import json
 import os
 import tempfile
@@ -41,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFont
 from benchmarks.drawn_accuracy import digit_pieces, draw_pieces, draw_row
 from mnistadd import plots
 from mnistadd.abstention import CALIBRATION_FILE, FEATURES, evidence, rule_score, tempered
-from mnistadd.api import load, model_folder
+from mnistadd.api import load, model_folder, reader_fingerprint
 from mnistadd.data import StripRenderer
 from mnistadd.preprocess import HEIGHT, to_strip
 from mnistadd.reader import number_log_probs
@@ -268,7 +267,7 @@ def calibrate_reader(models_dir, count, seed, mnist_dir):
     report = fit_rules(sets, {name: reader.evidence(strips) for name, (strips, _) in sets.items()})
     folder = model_folder("reader", models_dir=models_dir)
     report.update(seed=seed, environment=environment(),
-                  reader_sha256=hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()[:16])  # which reader
+                  reader_sha256=reader_fingerprint(folder))
     write_json(folder / CALIBRATION_FILE, report)
     plot_calibration(report, folder / "calibration.png")
     return report

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnistadd import plots
-from mnistadd.addition import SumNegativeLogLikelihood, numbers_of, sum_accuracy as carry_sum_accuracy
+from mnistadd.addition import SumNegativeLogLikelihood, digits_of, sum_accuracy as carry_sum_accuracy
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
@@ -100,12 +100,17 @@ def carry_chain_view(with_positions):
     return keras.Model(inputs, PositionDigits(name="digits")(outputs["positions_a"], outputs["positions_b"]))
 
 
-def digitwise_sum_accuracy(with_positions, inputs, sums):
-    """Sums read right digit by digit, as the carry chain reads them: each position's most likely class,
-    a blank as a leading 0, the two numbers added (where the model's output reads valid numbers 0..255)."""
-    positions = with_positions.predict(inputs, batch_size=512, verbose=0)
-    digits = keras.ops.convert_to_numpy(PositionDigits()(positions["positions_a"], positions["positions_b"])).argmax(-1)
-    return float(np.mean(numbers_of(digits[:, 0]) + numbers_of(digits[:, 1]) == sums))
+def sums_read_right(sum_probs, sums):
+    """The fraction of pairs whose most likely sum is the true one."""
+    return float(np.mean(sum_probs.argmax(axis=1) == sums))
+
+
+def digitwise_sum_accuracy(outputs, sums):
+    """Sums read right digit by digit from the training view's `outputs`, as the carry chain reads them
+    (`mnistadd.addition.sum_accuracy`: each position's most likely class, a blank as a leading 0, the two
+    numbers added), where the model's output reads valid numbers 0..255."""
+    digits = PositionDigits()(outputs["positions_a"], outputs["positions_b"])
+    return float(np.mean(keras.ops.convert_to_numpy(carry_sum_accuracy(digits_of(sums, POSITIONS + 1), digits))))
 
 
 def train(args):
@@ -153,20 +158,21 @@ def train(args):
         optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, args.epochs * args.steps_per_epoch)),
         loss=loss, loss_weights=loss_weights, metrics=metrics,
     )
-    sum_accuracy = lambda: float(np.mean(model.predict(val_inputs, batch_size=512, verbose=0).argmax(axis=1) == val_sums))
     # what end-to-end training adds to the trained reader(s) it starts from, read through the exact sum
-    at_start = {"val_sum_accuracy_at_start": sum_accuracy()} if args.init_reader else {}
+    at_start = ({"val_sum_accuracy_at_start": sums_read_right(model.predict(val_inputs, batch_size=512, verbose=0), val_sums)}
+                if args.init_reader else {})
     started = time.time()
     trained.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, validation_data=val_pairs,
                 callbacks=training_callbacks(work_dir, monitor, args.patience), shuffle=False)
+    outputs = with_positions.predict(val_inputs, batch_size=512, verbose=0)  # the model's output and positions
     metrics = {
-        "val_sum_accuracy": sum_accuracy(),
+        "val_sum_accuracy": sums_read_right(outputs["sum"], val_sums),
         **at_start,
         **course_val_accuracy(lambda a, b: model.predict({"image_a": a, "image_b": b}, batch_size=512, verbose=0).argmax(axis=1), "end2end"),
         "val_pairs": args.val_size,
         "train_digits": training_digits(args),
         "supervision": args.supervision,
-        **({"val_digitwise_sum_accuracy": digitwise_sum_accuracy(with_positions, val_inputs, val_sums)}
+        **({"val_digitwise_sum_accuracy": digitwise_sum_accuracy(outputs, val_sums)}
            if args.supervision == "sum" else {}),
         **({"sum_layer": args.sum_layer} if (args.supervision, args.combine) == ("sum", "exact") else {}),
         "train_seconds_this_run": round(time.time() - started),
