@@ -291,6 +291,11 @@ def _card_body(kind, about, config, metrics, plots, training_size, repo_id):
     sections += ["## Training data", " ".join(filter(None, [about.data, training_size]))]
     if config.get("training"):
         sections += ["The run's settings:", _settings_table(config["training"])]
+    kept = config.get("kept_members", [])
+    if kept:  # train.reader --keep-members: the first CNNs come from an earlier run, frozen
+        sections += [f"These settings trained the last {config['architecture']['members'] - len(kept)} CNNs; the first "
+                     f"{len(kept)} were kept unchanged from earlier runs, with these settings:"]
+        sections += [_settings_table(settings) for i, settings in enumerate(kept) if settings not in kept[:i]]
     sections.append("## Results")
     rows = [(split or "", "/".join(key), value) for split, key, value in _numeric_metrics(metrics)]
     if rows:

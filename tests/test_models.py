@@ -126,6 +126,29 @@ def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, sm
         np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded), keras.ops.convert_to_numpy(trained))
 
 
+def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir, small_mnist_dir):
+    """--keep-members: the trained reader's two CNNs become the ensemble's first members, frozen through training
+    (weights and batch-norm statistics alike), a new CNN trains beside them, and the config says where each came from."""
+    train_reader.main(TINY_CNN + ["--keep-members", str(models_dir / "reader"), "--members", "1", "--seed", "1",
+                                  "--epochs", "1", "--steps-per-epoch", "2", "--val-size", "16",
+                                  "--mnist-dir", str(small_mnist_dir), "--out", str(tmp_path / "reader"),
+                                  "--work-dir", str(tmp_path / "run")])
+    kept = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
+    joined = keras.saving.load_model(tmp_path / "reader" / "model.keras", compile=False)
+    *firsts, new = ensemble_members(joined)
+    for trained, first in zip(ensemble_members(kept), firsts, strict=True):
+        for before, after in zip(trained.get_weights(), first.get_weights(), strict=True):
+            np.testing.assert_array_equal(before, after)
+    x = random_strips(2)
+    assert not np.allclose(firsts[0].predict(x, verbose=0), new.predict(x, verbose=0))
+    config = json.loads((tmp_path / "reader" / "config.json").read_text())
+    assert config["architecture"]["members"] == 3 and config["training"]["seed"] == 1
+    assert [settings["seed"] for settings in config["kept_members"]] == [0, 0]
+    assert train_record.run_record(tmp_path / "reader")["kept_members"] == config["kept_members"]
+    with pytest.raises(SystemExit):  # only a positions CNN can take more CNNs
+        train_reader.parse_args(["--keep-members", str(models_dir / "reader"), "--arch", "mlp"])
+
+
 def test_history_plot_refuses_a_missing_metric(tmp_path):
     history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "positions_number_accuracy": [0.5, 0.9]}
     with pytest.raises(KeyError, match="number_accuracy"):

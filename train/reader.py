@@ -20,6 +20,7 @@ reader` measures on them afterwards).
 
 import argparse
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -30,7 +31,8 @@ from mnistadd.data import StripRenderer
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_digits, training_callbacks
+from mnistadd.training import (cosine_schedule, finish_training, prepare_work_dir, read_json, training_digits,
+                               training_callbacks)
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
@@ -47,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--members", type=int, default=2, help="CNNs whose predictions the reader averages")
+    parser.add_argument("--keep-members", metavar="READER",
+                        help="a trained reader folder whose CNNs join the ensemble unchanged (frozen): --members new "
+                             "CNNs train beside them, and early stopping follows the average of all")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="mixed_bfloat16",
                         help="compute dtype while training; bfloat16 is faster only on CPUs or GPUs that support it "
                              "(elsewhere, choose float32)")
@@ -76,6 +81,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.output == "ctc" and (args.arch != "cnn" or args.members != 1 or args.out != "none"):
         parser.error("--output ctc is an experiment of one CNN: it needs --arch cnn --members 1 --out none")
+    if args.keep_members and (args.arch != "cnn" or args.output != "positions"):
+        parser.error("--keep-members adds CNNs to a positions reader: it needs --arch cnn --output positions")
     return args
 
 
@@ -107,16 +114,36 @@ def build_model(args, precision="float32"):
             return build_mlp_reader(dropout=args.dropout)
         if args.output == "ctc":
             return build_ctc_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm)
-        return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm, args.members)
+        return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm,
+                            len(kept_settings(args)) + args.members)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def kept_settings(args):
+    """The training settings of each CNN that `--keep-members` keeps, in member order (none without it)."""
+    if not args.keep_members:
+        return []
+    config = read_json(Path(args.keep_members) / "config.json")
+    return config.get("kept_members", []) + [config["training"]] * (
+        config["architecture"]["members"] - len(config.get("kept_members", [])))
+
+
+def keep_members(args, model):
+    """Copies the kept reader's CNNs into the first members of `model` and freezes them: they no longer
+    learn (their batch norm runs in inference mode), so only the new members train."""
+    kept = ensemble_members(keras.saving.load_model(Path(args.keep_members) / "model.keras", safe_mode=True))
+    for member, trained in zip(ensemble_members(model), kept):
+        member.set_weights(trained.get_weights())  # raises if the architectures differ
+        member.trainable = False
 
 
 def float32_copy(args, model):
     """The trained reader computing in float32, as it is saved: the same weights, which mixed precision
     keeps in float32 anyway."""
     copy = build_model(args)
-    copy.set_weights(model.get_weights())
+    for member, trained in zip(ensemble_members(copy), ensemble_members(model)):
+        member.set_weights(trained.get_weights())  # member by member: frozen members order their weights apart
     return copy
 
 
@@ -144,7 +171,7 @@ def architecture_config(args):
     config = {"arch": args.arch, "dropout": args.dropout}
     if args.arch == "cnn":
         config.update(filters=args.filters, blocks=args.blocks, dense=args.dense, batch_norm=args.batch_norm,
-                      members=args.members)
+                      members=len(kept_settings(args)) + args.members)
     return config
 
 
@@ -154,6 +181,8 @@ def train(args):
     work_dir = prepare_work_dir(args.work_dir, args.resume)
     val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=VALIDATION_SEED)
     model = build_model(args, args.precision)
+    if args.keep_members:
+        keep_members(args, model)
     view, losses, accuracy = training_view(model)
     ctc = args.output == "ctc"
     view.compile(
@@ -223,6 +252,8 @@ def main(argv=None):
         "input": {"shape": [28, 84], "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
         "output": "position probabilities (3, 11): hundreds, tens, units; class 10 = blank",
     }
+    if args.keep_members:  # "training" below describes the new members only
+        config["kept_members"] = kept_settings(args)
     finish_training(args, model, config, val_metrics, work_dir,
                     model_plots(model, work_dir / "history.csv", val_image))
 

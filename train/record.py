@@ -22,7 +22,8 @@ def run_record(folder):
     """A model folder's settings, metrics and what its history says, as one dict."""
     config, metrics = read_json(f"{folder}/config.json"), read_json(f"{folder}/metrics.json")
     history = plots.read_history(f"{folder}/history.csv")
-    record = {"training": config["training"], "architecture": config["architecture"], **metrics}
+    record = {"training": config["training"], "architecture": config["architecture"], **metrics,
+              **{key: config[key] for key in ("kept_members",) if key in config}}
     if config["model"] == "reader":
         accuracy = accuracy_metric(config["architecture"].get("members", 1))
         return {**record, "final_epoch_train_number_accuracy": history[accuracy][-1]}

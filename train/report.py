@@ -281,9 +281,12 @@ def reader_full_runs():
     """The full runs as a table, and what they say about regularization, in numbers read from their records."""
     runs = reader_runs()
     setting = lambda run, key, default=0.0: run["training"].get(key, default)  # settings older runs did not have
-    rows = [(name, setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"], setting(run, "dropout"), setting(run, "elastic"),
-             setting(run, "stroke"),
-             run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), run["training"]["seed"],
+    # a reader with CNNs kept from an earlier run (--keep-members) shows both runs' values, "kept + new"
+    per_cnn = lambda run, key, default=0.0: " + ".join(dict.fromkeys(
+        str(settings.get(key, default)) for settings in run.get("kept_members", []) + [run["training"]]))
+    rows = [(name, len(run.get("kept_members", [])) + setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"],
+             setting(run, "dropout"), setting(run, "elastic"), per_cnn(run, "stroke"),
+             run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), per_cnn(run, "seed"),
              f"{run['validation'].get('train_digits', 9000):,}",
              pct(run["final_epoch_train_number_accuracy"]),
              pct(run["validation"]["val_number_accuracy"]),
@@ -349,11 +352,16 @@ def reader_full_runs():
                        + (f"; mean of the 4 validation draws {pct(draws_mean)} against {pct(shipped_draws_mean)}"
                           if draws_mean and shipped_draws_mean else "")
                        + ": not shipped, and not measured on the test split.")
+        kept = run.get("kept_members", [])  # train.reader --keep-members: CNNs of an earlier run, frozen
         findings.append(
-            f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {training['members']} CNNs of {training['filters']} first-block filters (dense "
-            f"{training['dense']}, dropout {training['dropout']}) trained side by side in one model, each on its own "
-            "loss so that they stay independent, read through the average of their position probabilities; "
-            f"{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, "
+            f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {len(kept) + training['members']} CNNs of {training['filters']} first-block filters (dense "
+            f"{training['dense']}, dropout {training['dropout']}) "
+            + (f"of which the first {len(kept)} are kept unchanged from an earlier reader (seed "
+               f"{', '.join(sorted({str(k['seed']) for k in kept}))}, stroke {', '.join(sorted({str(k['stroke']) for k in kept}))}) "
+               f"and the other {training['members']} trained beside the frozen ones, with early stopping following the average of all; "
+               if kept else "trained side by side in one model, ")
+            + "each on its own loss so that they stay independent, read through the average of their position probabilities; "
+            f"{'the new CNNs: ' if kept else ''}{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, seed {training['seed']}, "
             + ("" if training["cut"] == "mixed" else f"on {training['cut']}-cut strips only (the test split's "
                "spacing, where the others train on half course-cut, half clean-cut strips), ")
             + (f"training digits bent by {setting(run, 'elastic')} px of elastic distortion, " if setting(run, "elastic") else "")
