@@ -414,7 +414,7 @@ def kept_epoch_findings(shipped):
     return [
         f"The epoch kept: training follows the validation number accuracy (`--select accuracy`), and keeps the first "
         f"epoch at its best: epoch {kept + 1} of {last + 1}, {pct(accuracy[kept])}. The last epoch read "
-        f"{pct(accuracy[last])}, {fewer} strip{"s" * (fewer != 1)} fewer of {strips:,}, while "
+        f"{pct(accuracy[last])}, {fewer} strip{'s' * (fewer != 1)} fewer of {strips:,}, while "
         f"its CNNs' validation losses were {losses(last)} against {losses(kept)} at the kept epoch: on this many strips "
         "the accuracy moves in steps of one strip, and its best value was a noisy peak that the loss, which follows "
         "every strip's probabilities, does not show. So `train.reader` now follows the validation loss by default "
