@@ -6,7 +6,8 @@ deleted.
 
 A record (`experiments/*.json`) holds the folder's training settings, architecture, validation metrics,
 its test metrics if `python -m mnistadd.evaluate` measured any, and from its history: for a reader, the
-last epoch's training number accuracy; for an end-to-end model, the accuracies of every epoch. Plus the
+last epoch's training number accuracy and every epoch's validation figures; for an end-to-end model, the
+accuracies of every epoch. Plus the
 commit it was recorded at.
 """
 
@@ -26,7 +27,8 @@ def run_record(folder):
               **{key: config[key] for key in ("kept_members",) if key in config}}
     if config["model"] == "reader":
         accuracy = accuracy_metric(config["architecture"].get("members", 1))
-        return {**record, "final_epoch_train_number_accuracy": history[accuracy][-1]}
+        return {**record, "final_epoch_train_number_accuracy": history[accuracy][-1],
+                "history": {column: values for column, values in history.items() if column.startswith("val_")}}
     return {**record, "history": {column: values for column, values in history.items() if column.endswith("accuracy")}}
 
 

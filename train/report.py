@@ -382,7 +382,7 @@ def reader_full_runs():
             f"weights, the same validation strips): validation {pct(accuracy(run))} against {pct(accuracy(twin))} with "
             f"seed {twin['training']['seed']}, {abs(100 * (accuracy(run) - accuracy(twin))):.2f} points from the seed "
             "alone: the spread to weigh the differences in this table against.")
-    findings += kept_epoch_findings(shipped)
+    findings += [finding for _, run in runs for finding in kept_epoch_findings(run, [r for _, r in runs])]
     if setting(shipped, "members", 1) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -396,29 +396,41 @@ def reader_full_runs():
                       "\n\n".join(findings)])
 
 
-def kept_epoch_findings(shipped):
-    """What choosing the epoch by validation number accuracy kept, against the last epoch, from the shipped
-    reader's history (each CNN's validation loss beside the ensemble's accuracy)."""
-    if shipped["training"].get("select", "accuracy") != "accuracy":
+def kept_epoch_findings(run, runs):
+    """For a reader whose epoch was chosen by validation number accuracy (`--select accuracy`) beside frozen
+    CNNs: the epoch kept against the last, from its history (each CNN's validation loss beside the ensemble's
+    accuracy); and the same run chosen by the validation loss, where one was recorded."""
+    accuracy = run.get("history", {}).get("val_positions_number_accuracy")
+    if run["training"].get("select", "accuracy") != "accuracy" or not run.get("kept_members") or not accuracy:
         return []
-    history = plots.read_history(MODELS_DIR / "reader" / "history.csv")
-    accuracy = history.get("val_positions_number_accuracy")
-    if not accuracy:
-        return []
+    history = run["history"]
     kept = int(np.argmax(accuracy))  # the first epoch at the best value, as the callbacks keep it
     last = len(accuracy) - 1
     members = sorted(key for key in history if key.startswith("val_member_"))
     losses = lambda epoch: ", ".join(f"{history[key][epoch]:.4f}" for key in members)
-    strips = shipped["validation"]["val_images"]
+    strips = run["validation"]["val_images"]
     fewer = round((accuracy[kept] - accuracy[last]) * strips)
-    return [
-        f"The epoch kept: training follows the validation number accuracy (`--select accuracy`), and keeps the first "
-        f"epoch at its best: epoch {kept + 1} of {last + 1}, {pct(accuracy[kept])}. The last epoch read "
-        f"{pct(accuracy[last])}, {fewer} strip{'s' * (fewer != 1)} fewer of {strips:,}, while "
-        f"its CNNs' validation losses were {losses(last)} against {losses(kept)} at the kept epoch: on this many strips "
-        "the accuracy moves in steps of one strip, and its best value was a noisy peak that the loss, which follows "
-        "every strip's probabilities, does not show. So `train.reader` now follows the validation loss by default "
-        "(`--select loss`); no shipped reader has been trained that way yet."]
+    findings = [
+        f"The epoch kept: training followed the validation number accuracy (`--select accuracy`), and keeps the "
+        f"first epoch at its best: epoch {kept + 1} of {last + 1}, {pct(accuracy[kept])}. The last epoch read "
+        f"{pct(accuracy[last])}, {fewer} strip{'s' * (fewer != 1)} fewer of {strips:,}, while its CNNs' validation "
+        f"losses were {losses(last)} against {losses(kept)} at the kept epoch: on this many strips the accuracy moves "
+        "in steps of one strip, and its best value was a noisy peak that the loss, which follows every strip's "
+        "probabilities, does not show. So `train.reader` now follows the validation loss by default (`--select loss`)."]
+    same_but_select = lambda other: ({**other["training"], "select": None, "out": None, "work_dir": None, "keep_members": None}
+                                     == {**run["training"], "select": None, "out": None, "work_dir": None, "keep_members": None})
+    for twin in (other for other in runs if other is not run and other["training"].get("select") == "loss"
+                 and same_but_select(other)):
+        val, twin_val = run["validation"], twin["validation"]
+        findings.append(
+            f"The same run chosen by the validation loss (`--select loss`, same seed, kept CNNs and strips) kept epoch "
+            f"{int(np.argmin(twin['history']['val_loss'])) + 1}: validation {pct(twin_val['val_number_accuracy'])} "
+            f"(each CNN alone: {', '.join(pct(a) for a in twin_val['val_number_accuracy_members'])}), course_val "
+            f"{pct(twin_val['course_val_number_accuracy'])}, against {pct(val['val_number_accuracy'])} and "
+            f"{pct(val['course_val_number_accuracy'])} chosen by accuracy"
+            + (f"; test {pct(twin['test']['number_accuracy'])} against {pct(run['test']['number_accuracy'])}."
+               if "test" in twin and "test" in run else "."))
+    return findings
 
 
 def reader_decisions():
