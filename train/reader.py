@@ -6,7 +6,7 @@
     python -m train.reader --output ctc --members 1 --out none  # the CTC output design, an experiment
 
 `--members N` trains an ensemble of N CNNs side by side in one model, each on its own loss (so they stay
-independent and err on different strips) while early stopping follows their average. `--precision
+independent and err on different strips) while early stopping follows the whole ensemble. `--precision
 mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPUs that support it; the
 saved model computes in float32 either way. `--stroke` thickens or thins each training digit's strokes
 by a random amount. The shipped reader is four CNNs of 24 filters, 48 epochs each in bfloat16: two with
@@ -54,7 +54,7 @@ def parse_args(argv=None):
     parser.add_argument("--members", type=int, default=2, help="CNNs whose predictions the reader averages")
     parser.add_argument("--keep-members", metavar="READER",
                         help="a trained reader folder whose CNNs join the ensemble unchanged (frozen): --members new "
-                             "CNNs train beside them, and early stopping follows the average of all")
+                             "CNNs train beside them, and early stopping follows the whole ensemble")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="mixed_bfloat16",
                         help="compute dtype while training; bfloat16 is faster only on CPUs or GPUs that support it "
                              "(elsewhere, choose float32)")
@@ -70,7 +70,7 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=48)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
     parser.add_argument("--patience", type=int, default=20,
-                        help="epochs without a better validation accuracy before stopping; the cosine schedule's "
+                        help="epochs without a better validation figure (--select) before stopping; the cosine schedule's "
                              "last, low-rate epochs are where the model gains most, so keep it longer than they last")
     parser.add_argument("--select", choices=["loss", "accuracy"], default="loss",
                         help="what early stopping and the epoch finally kept follow: validation loss (of every CNN), or "
@@ -150,7 +150,7 @@ def float32_copy(args, model):
     keeps in float32 anyway."""
     copy = build_model(args)
     for member, trained in zip(ensemble_members(copy), ensemble_members(model)):
-        member.set_weights(trained.get_weights())  # member by member: frozen members order their weights apart
+        member.set_weights(trained.get_weights())  # member by member, whatever order frozen weights are listed in
     return copy
 
 
