@@ -417,8 +417,8 @@ def kept_epoch_findings(run, runs):
         f"losses were {losses(last)} against {losses(kept)} at the kept epoch: on this many strips the accuracy moves "
         "in steps of one strip, and its best value was a noisy peak that the loss, which follows every strip's "
         "probabilities, does not show. So `train.reader` now follows the validation loss by default (`--select loss`)."]
-    same_but_select = lambda other: ({**other["training"], "select": None, "out": None, "work_dir": None, "keep_members": None}
-                                     == {**run["training"], "select": None, "out": None, "work_dir": None, "keep_members": None})
+    recipe = lambda record: {**record["training"], **dict.fromkeys(("select", "out", "work_dir", "keep_members"))}
+    same_but_select = lambda other: recipe(other) == recipe(run)
     for twin in (other for other in runs if other is not run and other["training"].get("select") == "loss"
                  and same_but_select(other)):
         val, twin_val = run["validation"], twin["validation"]
