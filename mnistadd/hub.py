@@ -5,7 +5,7 @@
     python -m mnistadd.hub deploy-space ORG/SPACE [--bundle-models] [--reader-repo ORG/NAME] ...
 
 A model folder (`models/<name>/`, written whole by `mnistadd.training.save_model_folder`) is already
-laid out as a Hub model repo: `model.keras` (and `model.h5`), `config.json`, `metrics.json`,
+laid out as a Hub model repo: `model.keras`, `config.json`, `metrics.json`,
 `history.csv` and the plots. What it lacks is a model card, the repo's `README.md`.
 `write_model_card` builds one from those files alone: YAML metadata (`library_name: keras`, license,
 tags, and a `model-index` of the measured results, so the Hub shows them) and a body that says what the
@@ -44,6 +44,7 @@ import fnmatch
 import json
 import os
 import sys
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -276,7 +277,16 @@ def _training_size(training, history_csv):
     return size + "."
 
 
-def _card_body(kind, about, config, metrics, plots, training_size, repo_id):
+def _int8_kernels(model_file):
+    """Whether the saved model keeps Dense kernels in int8 (`mnistadd.training.inference_copy`; folders
+    written before it keep float32)."""
+    if not model_file.exists():
+        return False
+    with zipfile.ZipFile(model_file) as archive:
+        return '"mode": "int8"' in archive.read("config.json").decode()
+
+
+def _card_body(kind, about, config, metrics, plots, training_size, repo_id, int8_kernels=False):
     sections = [f"# mnistadd {kind}", f"This model {about.summary}",
                 "It is one of the models of **mnistadd**, which reads handwritten multi-digit MNIST "
                 "numbers and adds them: the reader (strip -> number), the adder (two numbers -> sum), the "
@@ -314,7 +324,10 @@ def _card_body(kind, about, config, metrics, plots, training_size, repo_id):
                  f'{kind} = load("{kind}", repo_id="{repo_id or "ORG/NAME"}")  # downloaded once, then cached\n'
                  f"{about.usage}\n```",
                  "`model.keras` is a plain Keras 3 file, loadable with `keras.saving.load_model` "
-                 "(the end-to-end model's `SumDistribution` layer needs `import mnistadd.end2end` first)."]
+                 "(the end-to-end model's `SumDistribution` layer needs `import mnistadd.end2end` first)."
+                 + (" Its Dense kernels are stored in int8 with a scale per unit (Keras post-training "
+                    "quantization, which leaves the readings as they were); `mnistadd.training.copy_weights` "
+                    "turns them back into float weights to train on." if int8_kernels else "")]
     if config.get("environment"):
         sections += ["## Environment", "Where these numbers came from:", _settings_table(config["environment"])]
     return "\n\n".join(sections) + "\n"
@@ -340,7 +353,8 @@ def build_model_card(folder, repo_id=None):
         eval_results=eval_results or None,
     )
     training_size = _training_size(config.get("training") or {}, folder / "history.csv")
-    body = _card_body(kind, about, config, metrics, sorted(folder.glob("*.png")), training_size, repo_id)
+    body = _card_body(kind, about, config, metrics, sorted(folder.glob("*.png")), training_size, repo_id,
+                      _int8_kernels(folder / "model.keras"))
     return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}")
 
 

@@ -1,5 +1,10 @@
 """What every trainer shares: Keras callbacks, the learning-rate schedule, and the atomic write of a
-finished model folder (`models/<name>/`, a ready Hugging Face model repo)."""
+finished model folder (`models/<name>/`, a ready Hugging Face model repo).
+
+Saved models keep their Dense kernels in int8 (Keras post-training quantization, `model.quantize`): the
+readers' CNNs hold 95 % of their weights in one Dense layer, so their files shrink 3x, and reading is
+unchanged (the shipped four-CNN reader: 3 of the 20,000 course_val strips read otherwise, accuracy
+the same). Training that starts from a saved model gets the dequantized weights (`copy_weights`)."""
 
 import json
 import os
@@ -7,10 +12,12 @@ import platform
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import keras
 import tensorflow as tf
+from keras import ops
 
 from mnistadd.data import split_digits
 from mnistadd.paths import write_text_atomic
@@ -76,10 +83,34 @@ def read_json(path):
 
 
 def inference_copy(model):
-    """The model without its optimizer state, which would triple the size of the saved files."""
+    """The model as it is saved: without its optimizer state, which would triple the size of the file,
+    and with its Dense kernels in int8."""
     copy = model.__class__.from_config(model.get_config())  # clone_model would carry the optimizer along
     copy.set_weights(model.get_weights())
+    with warnings.catch_warnings():  # one "does not have a `quantize` method" warning per other layer
+        warnings.simplefilter("ignore", UserWarning)
+        copy.quantize("int8")
     return copy
+
+
+def leaf_layers(model):
+    """The layers of `model` that hold weights of their own (no nested models), depth first."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
+
+
+def copy_weights(source, target):
+    """Sets the weights of `target` to those of `source`, a model of the same layers, layer by layer; an
+    int8 Dense kernel of a saved model (`inference_copy`) comes back as float, kernel / scale."""
+    for from_layer, to_layer in zip(leaf_layers(source), leaf_layers(target), strict=True):
+        if getattr(from_layer, "quantization_mode", None) == "int8":
+            kernel = ops.cast(from_layer.kernel, "float32") / from_layer.kernel_scale
+            to_layer.set_weights([kernel, from_layer.bias] if from_layer.use_bias else [kernel])
+        else:
+            to_layer.set_weights(from_layer.get_weights())  # raises if the layers differ
 
 
 def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=()):
@@ -92,7 +123,6 @@ def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=
     try:
         inference = inference_copy(model)
         inference.save(staging / "model.keras")
-        inference.save(staging / "model.h5")
         write_json(staging / "config.json", config)
         write_json(staging / "metrics.json", metrics)
         shutil.copy(history_csv, staging / "history.csv")

@@ -63,7 +63,7 @@ METRICS = {
 
 @pytest.fixture(scope="module")
 def trained_reader(tmp_path_factory):
-    """A tiny reader fitted for one step on random strips, saved as a model folder: (folder, model)."""
+    """A tiny reader fitted for one step on random strips, saved as a model folder: its path."""
     import keras
 
     from mnistadd.reader import NUMBER_CLASSES, build_reader
@@ -80,7 +80,7 @@ def trained_reader(tmp_path_factory):
     history.write_text("epoch,loss,number_accuracy\n0,2.4,0.0\n1,2.3,0.125\n")
     folder = save_model_folder(work / "models" / "reader", model, reader_config(), METRICS, history,
                                [("history.png", lambda path: path.write_bytes(b"\x89PNG\r\n\x1a\n"))])
-    return folder, model
+    return folder
 
 
 def file_hashes(folder):
@@ -156,10 +156,12 @@ def test_card_names_an_unknown_model(tmp_path):
 
 
 def test_push_then_load_gives_the_same_predictions(trained_reader, fake_hub, monkeypatch):
+    import keras
+
     from mnistadd import load
     from mnistadd.reader import read_numbers
 
-    folder, model = trained_reader
+    folder = trained_reader
     fake_hub.add_repo("org/tiny-reader", {"activations.png": b"from an older run"})
     url = hub.push(folder, "org/tiny-reader")
 
@@ -170,7 +172,7 @@ def test_push_then_load_gives_the_same_predictions(trained_reader, fake_hub, mon
 
     reader = load("reader", repo_id="org/tiny-reader")
     pixels = np.random.default_rng(1).uniform(0, 255, (16, 28, 84)).astype("float32")
-    expected = model.predict(pixels, verbose=0)
+    expected = keras.saving.load_model(folder / "model.keras", compile=False).predict(pixels, verbose=0)  # as saved
     numbers, _, probs = reader.read(pixels)
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(numbers, read_numbers(expected)[0])
@@ -188,7 +190,7 @@ def test_push_then_load_gives_the_same_predictions(trained_reader, fake_hub, mon
 
 
 def test_push_without_a_token_leaves_the_folder_alone(trained_reader, monkeypatch):
-    folder, _ = trained_reader
+    folder = trained_reader
     monkeypatch.delenv("HF_TOKEN")
     before = file_hashes(folder)
     with pytest.raises(hub.HubError) as error:
@@ -198,7 +200,7 @@ def test_push_without_a_token_leaves_the_folder_alone(trained_reader, monkeypatc
 
 
 def test_push_with_a_rejected_token_leaves_the_folder_alone(trained_reader, fake_hub, monkeypatch):
-    folder, _ = trained_reader
+    folder = trained_reader
     monkeypatch.setenv("HF_TOKEN", "hf_wrong")
     before = file_hashes(folder)
     with pytest.raises(hub.HubError) as error:
@@ -208,7 +210,7 @@ def test_push_with_a_rejected_token_leaves_the_folder_alone(trained_reader, fake
 
 
 def test_push_without_network_leaves_the_folder_alone(trained_reader, monkeypatch):
-    folder, _ = trained_reader
+    folder = trained_reader
     monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{free_port()}")
     before = file_hashes(folder)
     with pytest.raises(hub.HubError) as error:
@@ -253,7 +255,7 @@ def test_pulling_offline_what_was_never_cached_says_so(fake_hub, monkeypatch):
 
 
 def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_reader, fake_hub, tmp_path):
-    folder, _ = trained_reader
+    folder = trained_reader
     space = tmp_path / "space"
     space.mkdir()
     (space / "app.py").write_text("import gradio\n")
@@ -267,7 +269,7 @@ def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_read
     assert url.startswith(f"{fake_hub.endpoint}/spaces/org/demo/commit/")
     assert {"app.py", "README.md", "requirements.txt", "mnistadd/hub.py", "mnistadd/api.py",
             "models/reader/model.keras", "models/reader/config.json", "models/reader/history.png"} <= set(files)
-    assert not {"models/reader/model.h5", "models/reader/history.csv"} & set(files)
+    assert "models/reader/history.csv" not in files
     config = json.loads(files["space_config.json"])
     assert config == {"reader": None, "adder": "org/mnistadd-adder", "end2end": None}
 
@@ -292,14 +294,15 @@ def test_deploy_space_needs_an_app(tmp_path):
 
 
 def test_cli_writes_the_card(trained_reader, capsys):
-    folder, _ = trained_reader
+    folder = trained_reader
     hub.main(["card", str(folder), "--repo-id", "org/cli-reader"])
     assert "wrote" in capsys.readouterr().out
-    assert 'repo_id="org/cli-reader"' in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert 'repo_id="org/cli-reader"' in card and "Dense kernels are stored in int8" in card
 
 
 def test_cli_reports_errors_in_one_line(trained_reader, monkeypatch, capsys):
-    folder, _ = trained_reader
+    folder = trained_reader
     monkeypatch.delenv("HF_TOKEN")
     with pytest.raises(SystemExit) as exit_info:
         hub.main(["push", str(folder), "org/cli-no-token"])

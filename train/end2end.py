@@ -33,8 +33,9 @@ from mnistadd.addition import SumNegativeLogLikelihood, digits_of, sum_accuracy 
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
-from mnistadd.reader import NUMBER_CLASSES, POSITIONS
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_digits, read_json, training_callbacks
+from mnistadd.reader import NUMBER_CLASSES, POSITIONS, ensemble_members
+from mnistadd.training import (copy_weights, cosine_schedule, finish_training, prepare_work_dir, read_json,
+                               training_callbacks, training_digits)
 
 
 VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
@@ -135,10 +136,11 @@ def train(args):
     else:
         reader_kwargs = {key: getattr(args, key) for key in READER_KEYS}
     model, with_positions = build_end2end(reader_kwargs, args.combine)
-    if args.init_reader:  # the digit reader's weights are its members', in order
-        model.get_layer("digit_reader").set_weights([
-            weights for folder in args.init_reader
-            for weights in keras.saving.load_model(Path(folder) / "model.keras", compile=False).get_weights()])
+    if args.init_reader:  # the digit reader is the reader, or with several, an ensemble of them in order
+        readers = [keras.saving.load_model(Path(folder) / "model.keras", compile=False) for folder in args.init_reader]
+        digit_reader = model.get_layer("digit_reader")
+        for reader, part in zip(readers, ensemble_members(digit_reader) if len(readers) > 1 else [digit_reader], strict=True):
+            copy_weights(reader, part)
     if args.supervision == "aux":
         trained, monitor = with_positions, "val_sum_accuracy"
         loss = dict.fromkeys(("sum", "positions_a", "positions_b"), "sparse_categorical_crossentropy")

@@ -34,8 +34,8 @@ from mnistadd.data import StripRenderer
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import (cosine_schedule, finish_training, prepare_work_dir, read_json, training_digits,
-                               training_callbacks)
+from mnistadd.training import (copy_weights, cosine_schedule, finish_training, prepare_work_dir, read_json,
+                               training_callbacks, training_digits)
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
@@ -141,7 +141,7 @@ def keep_members(args, model):
     learn (their batch norm runs in inference mode), so only the new members train."""
     kept = ensemble_members(keras.saving.load_model(Path(args.keep_members) / "model.keras", safe_mode=True))
     for member, trained in zip(ensemble_members(model), kept):
-        member.set_weights(trained.get_weights())  # raises if the architectures differ
+        copy_weights(trained, member)
         member.trainable = False
 
 
