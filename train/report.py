@@ -14,7 +14,7 @@ import numpy as np
 from mnistadd import plots
 from mnistadd.api import MODELS_DIR
 from mnistadd.paths import write_text_atomic
-from mnistadd.training import read_json
+from mnistadd.training import leaf_layers, read_json
 from train.record import run_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,9 @@ def model_section(name, title, command, metric_notes):
     config, metrics = read_json(folder / "config.json"), read_json(folder / "metrics.json")
     history = plots.read_history(folder / "history.csv")
     training = config["training"]
-    lines = [f"## {title}", "", f"Architecture ({model.count_params():,} parameters):", "",
+    int8 = any(getattr(layer, "quantization_mode", None) == "int8" for layer in leaf_layers(model))
+    stored = "; Dense kernels stored in int8, with a float scale per unit, counted here" if int8 else ""
+    lines = [f"## {title}", "", f"Architecture ({model.count_params():,} parameters{stored}):", "",
              table(["layer", "output shape", "parameters", "activation", "regularization"], layer_rows(model)), "",
              "Training: " + ", ".join(f"`{k}={v}`" for k, v in training.items()) + ".",
              f"{len(history['loss'])} epochs, {metrics['validation'].get('train_seconds_this_run', '?')} s on "
