@@ -384,7 +384,7 @@ def reader_full_runs():
             f"weights, the same validation strips): validation {pct(accuracy(run))} against {pct(accuracy(twin))} with "
             f"seed {twin['training']['seed']}, {abs(100 * (accuracy(run) - accuracy(twin))):.2f} points from the seed "
             "alone: the spread to weigh the differences in this table against.")
-    findings += [finding for _, run in runs for finding in kept_epoch_findings(run, [r for _, r in runs])]
+    findings += [finding for _, run in runs for finding in kept_epoch_findings(run, runs)]
     if setting(shipped, "members", 1) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -401,7 +401,8 @@ def reader_full_runs():
 def kept_epoch_findings(run, runs):
     """For a reader whose epoch was chosen by validation number accuracy (`--select accuracy`) beside frozen
     CNNs: the epoch kept against the last, from its history (each CNN's validation loss beside the ensemble's
-    accuracy); and the same run chosen by the validation loss, where one was recorded."""
+    accuracy); and the same run chosen by the validation loss, for each such run of `runs` ((name, record)
+    pairs)."""
     accuracy = run.get("history", {}).get("val_positions_number_accuracy")
     if run["training"].get("select", "accuracy") != "accuracy" or not run.get("kept_members") or not accuracy:
         return []
@@ -421,11 +422,11 @@ def kept_epoch_findings(run, runs):
         "probabilities, does not show. So `train.reader` now follows the validation loss by default (`--select loss`)."]
     recipe = lambda record: {**record["training"], **dict.fromkeys(("select", "out", "work_dir", "keep_members"))}
     same_but_select = lambda other: recipe(other) == recipe(run)
-    for twin in (other for other in runs if other is not run and other["training"].get("select") == "loss"
-                 and same_but_select(other)):
+    for name, twin in ((name, other) for name, other in runs if other is not run
+                       and other["training"].get("select") == "loss" and same_but_select(other)):
         val, twin_val = run["validation"], twin["validation"]
         findings.append(
-            f"The same run chosen by the validation loss (`--select loss`, same seed, kept CNNs and strips) kept epoch "
+            f"The same run chosen by the validation loss ({name}: `--select loss`, same seed, kept CNNs and strips) kept epoch "
             f"{int(np.argmin(twin['history']['val_loss'])) + 1}: validation {pct(twin_val['val_number_accuracy'])} "
             f"(each CNN alone: {', '.join(pct(a) for a in twin_val['val_number_accuracy_members'])}), course_val "
             f"{pct(twin_val['course_val_number_accuracy'])}, against {pct(val['val_number_accuracy'])} and "
