@@ -4,7 +4,9 @@ finished model folder (`models/<name>/`, a ready Hugging Face model repo).
 Saved models keep their Dense kernels in int8 (Keras post-training quantization, `model.quantize`): the
 readers' CNNs hold 95 % of their weights in one Dense layer, so their files shrink 3x, and reading is
 unchanged (the shipped four-CNN reader: 3 of the 20,000 course_val strips read otherwise, accuracy
-the same). Training that starts from a saved model gets the dequantized weights (`copy_weights`)."""
+the same). Training that starts from a saved model gets the dequantized weights (`copy_weights`). The
+validation figures a trainer writes are the float model's, measured before saving; `python -m
+mnistadd.evaluate <model> --split val` measures the saved file's (what models are shipped by)."""
 
 import json
 import os
