@@ -6,7 +6,8 @@ readers' CNNs hold 95 % of their weights in one Dense layer, so their files shri
 unchanged (the shipped four-CNN reader: 3 of the 20,000 course_val strips read otherwise, accuracy
 the same). Training that starts from a saved model gets the dequantized weights (`copy_weights`). The
 validation figures a trainer writes are the float model's, measured before saving; `python -m
-mnistadd.evaluate <model> --split val` measures the saved file's (what models are shipped by)."""
+mnistadd.evaluate <model> --split val` measures the saved file on course_val (and a reader on its
+validation draws), which is what models are shipped by."""
 
 import json
 import os
