@@ -4,10 +4,10 @@ finished model folder (`models/<name>/`, a ready Hugging Face model repo).
 Saved models keep their Dense kernels in int8 (Keras post-training quantization, `model.quantize`): the
 readers' CNNs hold 95 % of their weights in one Dense layer, so their files shrink 3x, while what they
 read changes on a handful of strips in 20,000 at most (checked on the shipped reader when this came in;
-calls on CPU take a few percent longer). Training that starts from a saved model gets the dequantized weights (`copy_weights`). The
-validation figures a trainer writes are the float model's, measured before saving; `python -m
-mnistadd.evaluate <model> --split val` measures the saved file on course_val (and a reader on its
-validation draws), which is what models are shipped by."""
+calls on CPU take a few percent longer). Training that starts from a saved model gets the dequantized
+weights (`copy_weights`). The validation figures a trainer writes are the float model's, measured
+before saving; `python -m mnistadd.evaluate <model> --split val` measures the saved file on course_val
+(and a reader on its validation draws), which is what models are shipped by."""
 
 import json
 import os
