@@ -5,9 +5,8 @@ Saved models keep their Dense kernels in int8 (Keras post-training quantization,
 readers' CNNs hold 95 % of their weights in one Dense layer, so their files shrink 3x, while what they
 read changes on a handful of strips in 20,000 at most (checked on the shipped reader when this came in;
 calls on CPU take a few percent longer). Training that starts from a saved model gets the dequantized
-weights (`copy_weights`). The validation figures a trainer writes are the float model's, measured
-before saving; `python -m mnistadd.evaluate <model> --split val` measures the saved file on course_val
-(and a reader on its validation draws), which is what models are shipped by."""
+weights (`copy_weights`). Trainers measure their figures on the int8 copy that they save (the training
+log, history.csv, is the float model's)."""
 
 import json
 import os
@@ -87,12 +86,12 @@ def read_json(path):
 
 def inference_copy(model):
     """The model as it is saved: without its optimizer state, which would triple the size of the file,
-    and with its Dense kernels in int8."""
+    and with its Dense kernels in int8 (those of an inference copy already are)."""
     copy = model.__class__.from_config(model.get_config())  # clone_model would carry the optimizer along
     copy.set_weights(model.get_weights())
     with warnings.catch_warnings():  # one "does not have a `quantize` method" warning per other layer
         warnings.simplefilter("ignore", UserWarning)
-        copy.quantize("int8")
+        copy.quantize("int8", filters=lambda layer: not getattr(layer, "quantization_mode", None))
     return copy
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from mnistadd import plots
 from mnistadd.adder import (LAYOUTS, all_pairs, build_adder, build_single_rnn_adder, decode_sums, encode_queries,
                             encode_sums, pair_split, sequence_accuracy)
-from mnistadd.training import cosine_schedule, finish_training, prepare_work_dir, training_callbacks
+from mnistadd.training import cosine_schedule, finish_training, inference_copy, prepare_work_dir, training_callbacks
 
 
 def parse_args(argv=None):
@@ -65,6 +65,7 @@ def train(args):
               validation_data=examples(val_idx, args),
               # validation accuracy reaches 100 % long before training is done; its loss goes on telling
               callbacks=training_callbacks(work_dir, "val_loss", args.patience, mode="min"))
+    model = inference_copy(model)  # measured as it is saved, Dense kernels in int8
     a, b = all_pairs()
 
     def accuracy_on(indices):

@@ -34,8 +34,8 @@ from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
 from mnistadd.reader import NUMBER_CLASSES, POSITIONS, ensemble_members
-from mnistadd.training import (copy_weights, cosine_schedule, finish_training, prepare_work_dir, read_json,
-                               training_callbacks, training_digits)
+from mnistadd.training import (copy_weights, cosine_schedule, finish_training, inference_copy, prepare_work_dir,
+                               read_json, training_callbacks, training_digits)
 
 
 VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
@@ -166,6 +166,8 @@ def train(args):
     started = time.time()
     trained.fit(batches, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, validation_data=val_pairs,
                 callbacks=training_callbacks(work_dir, monitor, args.patience), shuffle=False)
+    with_positions = inference_copy(with_positions)  # measured as it is saved, Dense kernels in int8
+    model = keras.Model(with_positions.inputs, with_positions.output["sum"], name=model.name)
     outputs = with_positions.predict(val_inputs, batch_size=512, verbose=0)  # the model's output and positions
     metrics = {
         "val_sum_accuracy": sums_read_right(outputs["sum"], val_sums),

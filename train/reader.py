@@ -34,8 +34,8 @@ from mnistadd.data import StripRenderer
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import (copy_weights, cosine_schedule, finish_training, prepare_work_dir, read_json,
-                               training_callbacks, training_digits)
+from mnistadd.training import (copy_weights, cosine_schedule, finish_training, inference_copy, prepare_work_dir,
+                               read_json, training_callbacks, training_digits)
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
@@ -212,6 +212,7 @@ def train(args):
     seconds = round(time.time() - started)  # after --resume: the resumed part only
     if args.precision != "float32":
         model = float32_copy(args, model)
+    model = inference_copy(model)  # measured as it is saved, Dense kernels in int8
     # each CNN's probabilities once; the ensemble's are their average, as its Average layer computes
     member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
     read = (lambda logits: ctc_number_log_probs(logits).argmax(axis=1)) if ctc else (lambda probs: read_numbers(probs)[0])
