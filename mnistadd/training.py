@@ -85,13 +85,13 @@ def read_json(path):
 
 
 def inference_copy(model):
-    """The model as it is saved: without its optimizer state, which would triple the size of the file,
-    and with its Dense kernels in int8 (those of an inference copy already are)."""
+    """The model as it is measured and saved: without its optimizer state, which would triple the size of
+    the file, and with its Dense kernels in int8."""
     copy = model.__class__.from_config(model.get_config())  # clone_model would carry the optimizer along
     copy.set_weights(model.get_weights())
     with warnings.catch_warnings():  # one "does not have a `quantize` method" warning per other layer
         warnings.simplefilter("ignore", UserWarning)
-        copy.quantize("int8", filters=lambda layer: not getattr(layer, "quantization_mode", None))
+        copy.quantize("int8")
     return copy
 
 
@@ -117,14 +117,16 @@ def copy_weights(source, target):
 
 def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=()):
     """Writes `out_dir` whole or not at all: everything goes to a temporary sibling folder, which then
-    replaces `out_dir`. `extra_files` are (name, writer) pairs, each writer called with its path."""
+    replaces `out_dir`. `model` is saved as given: an `inference_copy`, the model its metrics were measured
+    on. `extra_files` are (name, writer) pairs, each writer called with its path."""
+    if getattr(model, "optimizer", None) is not None:  # set by compile, which an inference_copy never saw
+        raise ValueError("save_model_folder saves an inference_copy(model), not a model with training state")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the finished folder is a model repo for all to read
     try:
-        inference = inference_copy(model)
-        inference.save(staging / "model.keras")
+        model.save(staging / "model.keras")
         write_json(staging / "config.json", config)
         write_json(staging / "metrics.json", metrics)
         shutil.copy(history_csv, staging / "history.csv")

@@ -11,7 +11,7 @@ from PIL import Image
 from mnistadd.adder import build_adder
 from mnistadd.end2end import build_end2end
 from mnistadd.reader import build_reader
-from mnistadd.training import save_model_folder
+from mnistadd.training import inference_copy, save_model_folder
 
 APP_FILE = Path(__file__).resolve().parent.parent / "space" / "app.py"
 TINY_READER = {"filters": 4, "blocks": 2, "dense": 8}
@@ -30,7 +30,7 @@ def make_standin_models(models_dir, names=("reader", "adder", "end2end")):
     plot = Image.fromarray(np.full((20, 40, 3), 200, np.uint8))
     for name in names:
         model, config = builders[name]()
-        save_model_folder(Path(models_dir) / name, model, {"model": name, **config},
+        save_model_folder(Path(models_dir) / name, inference_copy(model), {"model": name, **config},
                           {"test": {"accuracy": 0.5, "examples": 10}}, history,
                           [("history.png", plot.save)])
     return Path(models_dir)

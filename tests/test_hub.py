@@ -67,7 +67,7 @@ def trained_reader(tmp_path_factory):
     import keras
 
     from mnistadd.reader import NUMBER_CLASSES, build_reader
-    from mnistadd.training import save_model_folder
+    from mnistadd.training import inference_copy, save_model_folder
 
     keras.utils.set_random_seed(0)
     model = build_reader(filters=4, blocks=2, dense=8)
@@ -78,7 +78,7 @@ def trained_reader(tmp_path_factory):
     work = tmp_path_factory.mktemp("reader_run")
     history = work / "history.csv"
     history.write_text("epoch,loss,number_accuracy\n0,2.4,0.0\n1,2.3,0.125\n")
-    folder = save_model_folder(work / "models" / "reader", model, reader_config(), METRICS, history,
+    folder = save_model_folder(work / "models" / "reader", inference_copy(model), reader_config(), METRICS, history,
                                [("history.png", lambda path: path.write_bytes(b"\x89PNG\r\n\x1a\n"))])
     return folder
 

@@ -158,7 +158,8 @@ def train_seed(args, seed, train_digits, validation):
     """One run: the model of its best validation epoch and its record (also saved as result.json)."""
     work_dir = Path(args.work_dir) / f"seed-{seed}"
     if args.resume and (work_dir / "result.json").exists():
-        return keras.saving.load_model(work_dir / "best.keras", compile=False), read_json(work_dir / "result.json")
+        best = keras.saving.load_model(work_dir / "best.keras", compile=False)
+        return inference_copy(best), read_json(work_dir / "result.json")
     keras.utils.set_random_seed(seed)
     inputs, targets = cut_into_sums(*train_digits, args.digits, seed)
     batches = tf.data.Dataset.from_tensor_slices((inputs, targets)).shuffle(len(targets), seed=seed).batch(args.batch_size)

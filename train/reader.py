@@ -8,8 +8,8 @@
 `--members N` trains an ensemble of N CNNs side by side in one model, each on its own loss (so they stay
 independent and err on different strips) while early stopping follows the whole ensemble. `--precision
 mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPUs that support it; the
-saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`). `--stroke` thickens or thins each training digit's strokes
-by a random amount. The shipped reader is four CNNs of 24 filters, 48 epochs each in bfloat16: two with
+saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`).
+`--stroke` thickens or thins each training digit's strokes by a random amount. The shipped reader is four CNNs of 24 filters, 48 epochs each in bfloat16: two with
 stroke 0.5, then two more beside them with stroke 1.0 (REPORT.md):
 
     python -m train.reader --select accuracy --out runs/models/reader-2

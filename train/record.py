@@ -7,8 +7,7 @@ deleted.
 A record (`experiments/*.json`) holds the folder's training settings, architecture, validation metrics,
 its test metrics if `python -m mnistadd.evaluate` measured any, and from its history: for a reader, the
 last epoch's training number accuracy and every epoch's validation figures; for an end-to-end model, the
-accuracies of every epoch. Plus the
-commit it was recorded at.
+accuracies of every epoch. Plus the commit it was recorded at.
 """
 
 import argparse
