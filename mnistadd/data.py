@@ -101,12 +101,17 @@ def _elastic_warp(glyphs, seed, strength):
 
 def _stroke_width(glyphs, seed, strength):
     """Thickens or thins each glyph (n, 28, 28, 1) by its own random amount t in [-strength, strength]:
-    a blend of the glyph with its 3x3 grey dilation (t > 0: each stroke up to a pixel wider on every
-    side) or erosion (t < 0), weighted |t|."""
+    |t| steps of 3x3 grey dilation (t > 0: each step up to a pixel wider on every side) or erosion
+    (t < 0), a fractional step blending the glyph before and after it."""
     t = tf.random.stateless_uniform([tf.shape(glyphs)[0], 1, 1, 1], seed, -strength, strength)
-    dilated = tf.nn.max_pool2d(glyphs, 3, 1, "SAME")
-    eroded = -tf.nn.max_pool2d(-glyphs, 3, 1, "SAME")
-    return glyphs + tf.maximum(t, 0.0) * (dilated - glyphs) + tf.maximum(-t, 0.0) * (eroded - glyphs)
+    thinned, thickened = glyphs, glyphs
+    for step in range(math.ceil(strength)):
+        dilated = tf.nn.max_pool2d(thickened, 3, 1, "SAME")
+        eroded = -tf.nn.max_pool2d(-thinned, 3, 1, "SAME")
+        glyphs += (tf.clip_by_value(t - step, 0.0, 1.0) * (dilated - thickened)
+                   + tf.clip_by_value(-t - step, 0.0, 1.0) * (eroded - thinned))
+        thinned, thickened = eroded, dilated
+    return glyphs
 
 
 class StripRenderer:
@@ -115,7 +120,7 @@ class StripRenderer:
     def __init__(self, images, labels, cut="course", augment=True, elastic=0.0, stroke=0.0):
         """`augment` applies the course's random affine map to each digit; `elastic` > 0 bends each
         digit further (`_elastic_warp`, displacement in px) and `stroke` > 0 changes its stroke width
-        (`_stroke_width`, 0..1), training augmentations only."""
+        (`_stroke_width`, in 3x3 steps), training augmentations only."""
         if cut not in CUTS:
             raise ValueError(f"unknown cut {cut!r}; expected one of {CUTS}")
         labels = np.asarray(labels)

@@ -63,8 +63,8 @@ def parse_args(argv=None):
     parser.add_argument("--elastic", type=float, default=0.0,
                         help="px of elastic distortion of the training digits (0: the course's affine maps only)")
     parser.add_argument("--stroke", type=float, default=0.5,
-                        help="0..1: random stroke-width change of the training digits (0: none, 1: up to a 3x3 "
-                             "dilation or erosion)")
+                        help="random stroke-width change of the training digits, in 3x3 steps (0: none, 1: up to one "
+                             "3x3 dilation or erosion, 1.5: up to one and a half)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=48)
