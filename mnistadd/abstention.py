@@ -16,6 +16,10 @@ computed from them (`evidence`), all as log-probabilities, higher meaning "more 
 - `embedding`: each member's last hidden layer (a vector, not a score), what it saw before deciding on
   digits: a linear rule over it can learn what letters and scribbles look like there.
 
+A decline rule is a linear score over these with a threshold (what is not a number scores low), plus a
+confidence floor: an image whose calibrated confidence is below it is declined too, as one the reader
+would likely misread.
+
 `python -m train.calibrate` fits the temperature and the decline rule on validation data and a
 generated out-of-domain set, and writes both to the model folder's calibration.json (`CALIBRATION_FILE`),
 which `mnistadd.api.Reader` applies. A reader folder without one never declines.
@@ -91,11 +95,18 @@ def rule_score(scores, rule):
     return score
 
 
+def declines(scores, rule):
+    """Which images the rule declines: its score below rule["threshold"], or the calibrated confidence in
+    the number below rule["confidence_floor"] (none for a rule without one)."""
+    unsure = np.exp(scores["number"]) < rule.get("confidence_floor", 0.0)
+    return (rule_score(scores, rule) < rule["threshold"]) | unsure
+
+
 def decide(member_probs, member_features, strips, calibration=None):
     """(numbers, calibrated confidences, declined) for each strip. Without a calibration (a reader folder
     from before `train.calibrate`), temperature 1 and nothing declined."""
     calibration = calibration or {}
     numbers, scores = evidence(member_probs, member_features, strips, calibration.get("temperature", 1.0))
     rule = calibration.get("rule")
-    declined = rule_score(scores, rule) < rule["threshold"] if rule else np.zeros(len(numbers), bool)
+    declined = declines(scores, rule) if rule else np.zeros(len(numbers), bool)
     return numbers, np.exp(scores["number"]), declined

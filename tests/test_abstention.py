@@ -4,7 +4,7 @@ built by hand (no model needed), and a reader folder's calibration applied by mn
 import numpy as np
 import pytest
 
-from mnistadd.abstention import CALIBRATION_FILE, decide, evidence, ink_runs, rule_score, tempered
+from mnistadd.abstention import CALIBRATION_FILE, decide, declines, evidence, ink_runs, rule_score, tempered
 from mnistadd.reader import BLANK
 from mnistadd.training import write_json
 
@@ -85,6 +85,18 @@ def test_a_calibration_declines_below_its_threshold():
     _, _, declined = decide(probs[None], np.zeros((1, 2, 4)), np.concatenate([strips_with_glyphs(3)] * 2), calibration)
     assert declined.tolist() == [False, True]
 
+
+
+def test_a_confidence_floor_declines_an_unsure_reading_the_rule_lets_through():
+    """Both readings are valid numbers the rule passes; the one read with 60 % confidence is declined as
+    likely misread, and a rule without a floor declines neither."""
+    rule = {"weights": {"valid_mass": 1.0}, "bias": 0.0, "threshold": np.log(0.5)}
+    probs = np.concatenate([positions(BLANK, 4, 7), positions(BLANK, 4, 7)])
+    probs[1, 1] = 0.0
+    probs[1, 1, [4, 9]] = 0.6, 0.4  # 4 or 9 in the tens
+    _, scores = evidence(probs[None], np.zeros((1, 2, 4)), np.concatenate([strips_with_glyphs(2)] * 2))
+    assert not declines(scores, rule).any()
+    assert declines(scores, {**rule, "confidence_floor": 0.8}).tolist() == [False, True]
 
 def test_reader_folder_calibration_is_applied(tmp_path):
     """load("reader") reads calibration.json from the folder: a rule that declines everything does."""

@@ -250,11 +250,16 @@ def calibration_section():
         rows.append((f"**{name}**" if name == calibration["rule_name"] else name,
                      *[pct(held[kind]["declined"]) for kind in kinds], pct(held["drawn"]["accuracy_answered"]),
                      pct(candidate["tune_out_of_domain_declined"])))
-    lines += ["", f"Each candidate rule declines {pct(calibration['decline_budget'])} of the genuine drawn numbers of the "
-              "tuning part; declined fractions on the held-out part (the kept rule in bold: the most out-of-domain "
-              "images declined on the tuning part). The scores are described in `mnistadd/abstention.py`; "
-              "\"logistic\" combines the scores, \"logistic_embedding\" adds the members' last hidden layers (C: "
-              "inverse L2 penalty).", "",
+    alone = calibration["held_out_without_floor"]["drawn"]
+    lines += ["", f"Each candidate rule declines {pct(calibration['out_of_domain_share'])} of the genuine drawn numbers "
+              "of the tuning part by its score, and its confidence floor the least confident of the rest, "
+              f"{pct(calibration['decline_budget'])} in all; declined fractions on the held-out part (the kept rule "
+              "in bold: the most out-of-domain images declined on the tuning part). The scores are described in "
+              "`mnistadd/abstention.py`; \"logistic\" combines the scores, \"logistic_embedding\" adds the members' "
+              f"last hidden layers (C: inverse L2 penalty). Without the floor, the kept rule at the whole budget "
+              f"declines {pct(alone['declined'])} of the held-out drawn numbers and answers "
+              f"{pct(alone['accuracy_answered'])} of the rest right: what is not a number is not what the reader "
+              "misreads.", "",
               table(["rule", "strips declined", "drawn declined", "four digits declined", "256-999 declined",
                      "letters declined", "scribbles declined", "drawn answered right", "tuning: out-of-domain declined"], rows),
               "", "![reader calibration: reliability and accuracy against coverage](models/reader/calibration.png)", ""]

@@ -1,0 +1,30 @@
+"""train.calibrate's confidence floor: on scores built by hand (no model), it declines the least
+confident of the numbers the rule lets through, up to the decline budget in all."""
+
+import numpy as np
+
+from mnistadd.abstention import declines
+from train.calibrate import DECLINE_BUDGET, confidence_floor
+
+
+def test_the_floor_fills_the_budget_with_the_least_confident_numbers_the_rule_passed():
+    count = 400
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.3, 1.0, count)
+    valid_mass = np.zeros(count)
+    valid_mass[:3] = -5.0  # three images the rule declines by its score, whatever their confidence
+    confidence[:3] = 0.99
+    scores = {"number": np.log(confidence), "valid_mass": valid_mass}
+    rule = {"weights": {"valid_mass": 1.0}, "bias": 0.0, "threshold": -1.0}
+    rule["confidence_floor"] = confidence_floor(scores, rule)
+    declined = declines(scores, rule)
+    assert declined.sum() == round(DECLINE_BUDGET * count)
+    assert declined[:3].all()
+    by_floor = declined[3:]
+    assert confidence[3:][by_floor].max() < confidence[3:][~by_floor].min()
+
+
+def test_no_floor_when_the_rule_alone_spends_the_budget():
+    scores = {"number": np.log(np.full(100, 0.5)), "valid_mass": np.r_[np.full(10, -5.0), np.zeros(90)]}
+    rule = {"weights": {"valid_mass": 1.0}, "bias": 0.0, "threshold": -1.0}
+    assert confidence_floor(scores, rule) == 0.0
