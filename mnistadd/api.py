@@ -71,8 +71,8 @@ def _infer(model, inputs, batch_size=512):
 
 
 class Reader:
-    """Reads the number in each 28x84 strip, and declines what does not look like a number 0..255 when
-    its folder holds a calibration (`mnistadd.abstention`, written by `python -m train.calibrate`)."""
+    """Reads the number in each 28x84 strip, and declines what does not look like a number 0..255 (or a
+    number it is too unsure of) when its folder holds a calibration (`mnistadd.abstention`, written by `python -m train.calibrate`)."""
 
     def __init__(self, model, config, calibration=None):
         self.model, self.config, self.calibration = model, config, calibration
@@ -91,7 +91,8 @@ class Reader:
 
     def read_or_decline(self, images):
         """(best guesses (N,), calibrated confidences (N,), declined (N,) bools, position probabilities
-        (N, 3, 11)): a declined image does not look like a number 0..255, its guess is only a guess."""
+        (N, 3, 11)): a declined image does not look like a number 0..255, or its reading is too unsure (its
+        calibrated confidence is below the rule's floor); its guess is only a guess."""
         images = _check_images(images)
         member_probs, member_features = self.evidence(images)
         numbers, confidence, declined = decide(member_probs, member_features, images, self.calibration)
