@@ -7,7 +7,8 @@ Four tabs, a thin interface over the `mnistadd` package:
 - "Read a number": draw a number (the pen is ready when the page opens), pick an example, upload a photo
   or scan, or take a random MNIST test strip; the reader gives the number, or declines what does not
   look like a number 0-255 or what it is too unsure of ("Not sure", its best guess shown as a guess),
-  each digit position's probabilities and the 28x84 strip it saw (`mnistadd.preprocess` turns a drawing or photo into one).
+  each digit position's probabilities and the 28x84 strip it saw (`mnistadd.preprocess` turns a drawing
+  or photo into one).
 - "Add two numbers": the seq2seq adder's answer for two numbers 0-255, checked against a + b.
 - "Sum two images": the end-to-end model's sum next to the reader + adder pipeline's.
 - "About": the models' key results in words and one table, and every plot, read from their folders.
