@@ -1,6 +1,6 @@
 """Train the reader (task 1): a CNN that reads the number in one 28x84 strip.
 
-    python -m train.reader                       # the shipped model, writes models/reader/
+    python -m train.reader                       # two CNNs (the shipped reader's first step), writes models/reader/
     python -m train.reader --resume              # continue an interrupted run
     python -m train.reader --arch mlp --out none # the MLP baseline, no model folder
     python -m train.reader --output ctc --members 1 --out none  # the CTC output design, an experiment
@@ -9,11 +9,13 @@
 independent and err on different strips) while early stopping follows the whole ensemble. `--precision
 mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPUs that support it; the
 saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`).
-`--stroke` thickens or thins each training digit's strokes by a random amount. The shipped reader is four CNNs of 24 filters, 48 epochs each in bfloat16: two with
-stroke 0.5, then two more beside them with stroke 1.0 (REPORT.md):
+`--stroke` thickens or thins each training digit's strokes by a random amount. The shipped reader is six
+CNNs of 24 filters in bfloat16: two with stroke 0.5 (48 epochs), two more beside them with stroke 1.0 (48
+epochs), and two more beside those four with stroke 1.5 (36 epochs, to fit an hour here; REPORT.md):
 
     python -m train.reader --select accuracy --out runs/models/reader-2
-    python -m train.reader --keep-members runs/models/reader-2 --stroke 1.0 --seed 1
+    python -m train.reader --keep-members runs/models/reader-2 --stroke 1.0 --seed 1 --out runs/models/reader-4
+    python -m train.reader --keep-members runs/models/reader-4 --stroke 1.5 --seed 2 --epochs 36
 
 Data: endless strips rendered on the fly (`tf.data`, `mnistadd.data`) from the MNIST training digits
 minus the last 10 %, which render a fixed validation set. Early stopping and the model finally kept
