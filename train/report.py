@@ -174,8 +174,8 @@ def data_budget_section():
         "pairs) and on the course's own strips of them (20,000 strips, 10,000 pairs):", "",
         table(["training digits", *curves], rows), "", "![data budget](experiments/data_budget.png)", "",
         "A short budget shows only a few digit views per training digit, so it says little about what more digits "
-        "give. The shipped reader's full recipe (48 epochs of 200 steps) on 9,000 and on 54,000 digits, on the "
-        "course's own validation strips and on the test split:", "",
+        "give. Full-length readers (36 to 48 epochs of 200 steps a stage, the runs below) on 9,000 and on 54,000 "
+        "digits, on the course's own validation strips and on the test split:", "",
         table(["training digits", "run", "course_val", "test"], full), ""])
 
 
