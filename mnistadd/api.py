@@ -72,7 +72,8 @@ def _infer(model, inputs, batch_size=512):
 
 class Reader:
     """Reads the number in each 28x84 strip, and declines what does not look like a number 0..255 (or a
-    number it is too unsure of) when its folder holds a calibration (`mnistadd.abstention`, written by `python -m train.calibrate`)."""
+    number it is too unsure of) when its folder holds a calibration (`mnistadd.abstention`, written by
+    `python -m train.calibrate`)."""
 
     def __init__(self, model, config, calibration=None):
         self.model, self.config, self.calibration = model, config, calibration

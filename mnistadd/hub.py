@@ -277,7 +277,7 @@ def _training_size(training, history_csv):
     return size + "."
 
 
-def _int8_kernels(model_file):
+def has_int8_kernels(model_file):
     """Whether the saved model keeps Dense kernels in int8 (`mnistadd.training.inference_copy`; folders
     written before it keep float32)."""
     if not model_file.exists():
@@ -354,7 +354,7 @@ def build_model_card(folder, repo_id=None):
     )
     training_size = _training_size(config.get("training") or {}, folder / "history.csv")
     body = _card_body(kind, about, config, metrics, sorted(folder.glob("*.png")), training_size, repo_id,
-                      _int8_kernels(folder / "model.keras"))
+                      has_int8_kernels(folder / "model.keras"))
     return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}")
 
 

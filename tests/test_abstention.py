@@ -86,7 +86,6 @@ def test_a_calibration_declines_below_its_threshold():
     assert declined.tolist() == [False, True]
 
 
-
 def test_a_confidence_floor_declines_an_unsure_reading_the_rule_lets_through():
     """Both readings are valid numbers the rule passes; the one read with 60 % confidence is declined as
     likely misread, and a rule without a floor declines neither."""
@@ -97,6 +96,7 @@ def test_a_confidence_floor_declines_an_unsure_reading_the_rule_lets_through():
     _, scores = evidence(probs[None], np.zeros((1, 2, 4)), np.concatenate([strips_with_glyphs(2)] * 2))
     assert not declines(scores, rule).any()
     assert declines(scores, {**rule, "confidence_floor": 0.8}).tolist() == [False, True]
+
 
 def test_reader_folder_calibration_is_applied(tmp_path):
     """load("reader") reads calibration.json from the folder: a rule that declines everything does."""

@@ -104,7 +104,6 @@ def test_stroke_width_change_thickens_and_thins_digits():
     assert not np.array_equal(plain, varied.render(numbers, seed).numpy())
 
 
-
 def test_stroke_width_change_beyond_one_step_reaches_further_within_its_bounds():
     """Strength 2 allows two 3x3 steps: some digits get more ink than one full dilation gives, some less
     than one full erosion leaves, and every pixel stays between the 5x5 erosion and the 5x5 dilation."""
@@ -117,6 +116,7 @@ def test_stroke_width_change_beyond_one_step_reaches_further_within_its_bounds()
     assert (ink > one_step_up).any() and (ink < one_step_down).any()
     assert (varied <= tf.nn.max_pool2d(glyphs, 5, 1, "SAME").numpy() + 1e-3).all()
     assert (varied >= -tf.nn.max_pool2d(-glyphs, 5, 1, "SAME").numpy() - 1e-3).all()
+
 
 def _block_glyphs():
     """One synthetic glyph per digit: blocks of ink in known columns (rows 8-19)."""

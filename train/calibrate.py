@@ -326,9 +326,8 @@ def fit_rules(sets, member_evidence):
     candidates["logistic"] = fit_logistic(all_scores, is_genuine)
     for strength in LOGISTIC_STRENGTHS:
         candidates[f"logistic_embedding_C{strength}"] = fit_logistic(all_scores, is_genuine, True, strength)
-    rules = {}
+    rules, drawn_scores = {}, tuned["drawn"][2]
     for name, rule in candidates.items():
-        drawn_scores = tuned["drawn"][2]
         rule["threshold"] = float(np.quantile(rule_score(drawn_scores, rule), OUT_OF_DOMAIN_SHARE))
         rule["confidence_floor"] = confidence_floor(drawn_scores, rule)
         tune_table = decline_table(rule, tuned)
@@ -337,7 +336,7 @@ def fit_rules(sets, member_evidence):
     chosen = max(rules, key=lambda name: rules[name]["tune_out_of_domain_declined"])
     chosen_rule = candidates[chosen]
     rule_alone = {**chosen_rule, "confidence_floor": 0.0,  # what the floor adds: the rule at the whole budget
-                  "threshold": float(np.quantile(rule_score(tuned["drawn"][2], chosen_rule), DECLINE_BUDGET))}
+                  "threshold": float(np.quantile(rule_score(drawn_scores, chosen_rule), DECLINE_BUDGET))}
 
     curves = {}
     for name in ("drawn", "strips"):

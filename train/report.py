@@ -13,8 +13,9 @@ import numpy as np
 
 from mnistadd import plots
 from mnistadd.api import MODELS_DIR
+from mnistadd.hub import has_int8_kernels
 from mnistadd.paths import write_text_atomic
-from mnistadd.training import leaf_layers, read_json
+from mnistadd.training import read_json
 from train.record import run_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ def model_section(name, title, command, metric_notes):
     config, metrics = read_json(folder / "config.json"), read_json(folder / "metrics.json")
     history = plots.read_history(folder / "history.csv")
     training = config["training"]
-    int8 = any(getattr(layer, "quantization_mode", None) == "int8" for layer in leaf_layers(model))
+    int8 = has_int8_kernels(folder / "model.keras")
     stored = "; Dense kernels stored in int8, with a float scale per unit, counted here" if int8 else ""
     lines = [f"## {title}", "", f"Architecture ({model.count_params():,} parameters{stored}):", "",
              table(["layer", "output shape", "parameters", "activation", "regularization"], layer_rows(model)), "",
@@ -426,9 +427,9 @@ def kept_epoch_findings(run, runs):
         "in steps of one strip, and its best value was a noisy peak that the loss, which follows every strip's "
         "probabilities, does not show. So `train.reader` now follows the validation loss by default (`--select loss`)."]
     recipe = lambda record: {**record["training"], **dict.fromkeys(("select", "out", "work_dir", "keep_members"))}
-    same_but_select = lambda other: recipe(other) == recipe(run)
-    for name, twin in ((name, other) for name, other in runs if other is not run
-                       and other["training"].get("select") == "loss" and same_but_select(other)):
+    for name, twin in runs:
+        if twin is run or twin["training"].get("select") != "loss" or recipe(twin) != recipe(run):
+            continue
         val, twin_val = run["validation"], twin["validation"]
         findings.append(
             f"The same run chosen by the validation loss ({name}: `--select loss`, same seed, kept CNNs and strips) kept epoch "
