@@ -136,8 +136,8 @@ def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, sm
 
 
 def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir, small_mnist_dir):
-    """--keep-members: the trained reader's two CNNs become the ensemble's first members, frozen through training
-    (weights and batch-norm statistics alike), a new CNN trains beside them, and the config says where each came from."""
+    """--keep-members: the trained reader's two CNNs become the ensemble's first members unchanged (weights and
+    batch-norm statistics alike), a new CNN trains on its own, and the config says where each came from."""
     train_reader.main(TINY_CNN + ["--keep-members", str(models_dir / "reader"), "--members", "1", "--seed", "1",
                                   "--epochs", "1", "--steps-per-epoch", "2", "--val-size", "16",
                                   "--mnist-dir", str(small_mnist_dir), "--out", str(tmp_path / "reader"),
@@ -151,12 +151,16 @@ def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir
             np.testing.assert_allclose(after, before, rtol=1e-5)
     x = random_strips(2)
     assert not np.allclose(firsts[0].predict(x, verbose=0), new.predict(x, verbose=0))
+    header = (tmp_path / "reader" / "history.csv").read_text().splitlines()[0].split(",")
+    assert "number_accuracy" in header and not any(column.startswith("member_") for column in header)  # one CNN trained
     config = json.loads((tmp_path / "reader" / "config.json").read_text())
     assert config["architecture"]["members"] == 3 and config["training"]["seed"] == 1
     assert [settings["seed"] for settings in config["kept_members"]] == [0, 0]
     assert train_record.run_record(tmp_path / "reader")["kept_members"] == config["kept_members"]
     with pytest.raises(SystemExit):  # only a positions CNN can take more CNNs
         train_reader.parse_args(["--keep-members", str(models_dir / "reader"), "--arch", "mlp"])
+    with pytest.raises(SystemExit):  # the whole ensemble's accuracy exists only once the CNNs join
+        train_reader.parse_args(["--keep-members", str(models_dir / "reader"), "--select", "accuracy"])
 
 
 def test_history_plot_refuses_a_missing_metric(tmp_path):

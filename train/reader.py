@@ -9,9 +9,11 @@
 independent and err on different strips) while early stopping follows the whole ensemble. `--precision
 mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPUs that support it; the
 saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`).
-`--stroke` thickens or thins each training digit's strokes by a random amount. The shipped reader is six
-CNNs of 24 filters in bfloat16: two with stroke 0.5 (48 epochs), two more beside them with stroke 1.0 (48
-epochs), and two more beside those four with stroke 1.5 (36 epochs, to fit an hour here; REPORT.md):
+`--stroke` thickens or thins each training digit's strokes by a random amount. `--keep-members READER`
+grows a trained reader: the new CNNs train on their own, at the cost of their own forward passes only, and
+the saved reader averages the kept CNNs and the new ones. The shipped reader is six CNNs of 24 filters in
+bfloat16: two with stroke 0.5 (48 epochs), two more with stroke 1.0 (48 epochs), and two more with stroke
+1.5 (36 epochs, to fit an hour here when the kept CNNs still ran beside the new ones; REPORT.md):
 
     python -m train.reader --select accuracy --out runs/models/reader-2
     python -m train.reader --keep-members runs/models/reader-2 --stroke 1.0 --seed 1 --out runs/models/reader-4
@@ -55,8 +57,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
     parser.add_argument("--members", type=int, default=2, help="CNNs whose predictions the reader averages")
     parser.add_argument("--keep-members", metavar="READER",
-                        help="a trained reader folder whose CNNs join the ensemble unchanged (frozen): --members new "
-                             "CNNs train beside them, and early stopping follows the whole ensemble")
+                        help="a trained reader folder whose CNNs join the ensemble unchanged: --members new CNNs train "
+                             "on their own, then the saved reader averages the kept CNNs and the new ones")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="mixed_bfloat16",
                         help="compute dtype while training; bfloat16 is faster only on CPUs or GPUs that support it "
                              "(elsewhere, choose float32)")
@@ -92,6 +94,9 @@ def parse_args(argv=None):
         parser.error("--output ctc is an experiment of one CNN: it needs --arch cnn --members 1 --out none")
     if args.keep_members and (args.arch != "cnn" or args.output != "positions"):
         parser.error("--keep-members adds CNNs to a positions reader: it needs --arch cnn --output positions")
+    if args.keep_members and args.select != "loss":
+        parser.error("--keep-members needs --select loss: the new CNNs train apart from the kept ones, so there is "
+                     "no accuracy of the whole ensemble to follow until they join")
     return args
 
 
@@ -115,16 +120,16 @@ def target_table(args):
     return CTC_LABELS if args.output == "ctc" else NUMBER_CLASSES
 
 
-def build_model(args, precision="float32"):
-    """The reader under a dtype policy: "mixed_bfloat16" computes in bfloat16 (weights stay float32)."""
+def build_model(args, members, precision="float32"):
+    """A reader of `members` CNNs (the MLP or CTC reader: one model) under a dtype policy: "mixed_bfloat16"
+    computes in bfloat16 (weights stay float32)."""
     keras.mixed_precision.set_global_policy(precision)
     try:
         if args.arch == "mlp":
             return build_mlp_reader(dropout=args.dropout)
         if args.output == "ctc":
             return build_ctc_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm)
-        return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm,
-                            len(kept_settings(args)) + args.members)
+        return build_reader(args.filters, args.blocks, args.dense, args.dropout, args.batch_norm, members)
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
@@ -138,22 +143,17 @@ def kept_settings(args):
         config["architecture"]["members"] - len(config.get("kept_members", [])))
 
 
-def keep_members(args, model):
-    """Copies the kept reader's CNNs into the first members of `model` and freezes them: they no longer
-    learn (their batch norm runs in inference mode), so only the new members train."""
-    kept = ensemble_members(keras.saving.load_model(Path(args.keep_members) / "model.keras", safe_mode=True))
-    for member, trained in zip(ensemble_members(model), kept):
-        copy_weights(trained, member)
-        member.trainable = False
-
-
-def float32_copy(args, model):
-    """The trained reader computing in float32, as it is saved: the same weights, which mixed precision
-    keeps in float32 anyway."""
-    copy = build_model(args)
-    for member, trained in zip(ensemble_members(copy), ensemble_members(model)):
-        member.set_weights(trained.get_weights())  # member by member, whatever order frozen weights are listed in
-    return copy
+def saved_reader(args, trained):
+    """The reader as it is saved and measured: the kept reader's CNNs (`--keep-members`) and then the trained
+    ones, computing in float32 with int8 Dense kernels (`inference_copy`). The new CNNs trained apart: each
+    CNN has a loss of its own, so the kept ones would only have added a constant to the validation loss that
+    early stopping follows, and their forward passes to every training step."""
+    kept = ensemble_members(keras.saving.load_model(Path(args.keep_members) / "model.keras", safe_mode=True)
+                            ) if args.keep_members else []
+    reader = build_model(args, len(kept) + args.members)
+    for member, source in zip(ensemble_members(reader), kept + ensemble_members(trained), strict=True):
+        copy_weights(source, member)  # layer by layer, whatever order a model lists its weights in
+    return inference_copy(reader)
 
 
 def training_view(model):
@@ -189,9 +189,7 @@ def train(args):
     keras.utils.set_random_seed(args.seed)
     work_dir = prepare_work_dir(args.work_dir, args.resume)
     val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=VALIDATION_SEED)
-    model = build_model(args, args.precision)
-    if args.keep_members:
-        keep_members(args, model)
+    model = build_model(args, args.members, args.precision)
     view, losses, accuracy = training_view(model)
     ctc = args.output == "ctc"
     view.compile(
@@ -212,9 +210,7 @@ def train(args):
         shuffle=False,  # the stream is random already
     )
     seconds = round(time.time() - started)  # after --resume: the resumed part only
-    if args.precision != "float32":
-        model = float32_copy(args, model)
-    model = inference_copy(model)  # measured as it is saved, Dense kernels in int8
+    model = saved_reader(args, model)
     # each CNN's probabilities once; the ensemble's are their average, as its Average layer computes
     member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
     read = (lambda logits: ctc_number_log_probs(logits).argmax(axis=1)) if ctc else (lambda probs: read_numbers(probs)[0])
@@ -230,10 +226,11 @@ def train(args):
     return model, val_metrics, work_dir
 
 
-def model_plots(model, history_csv, val_image):
-    """Learning curves, first-layer filters and feature maps, as (file name, writer) pairs."""
+def model_plots(args, model, history_csv, val_image):
+    """Learning curves (of the CNNs this run trained), first-layer filters and feature maps, as (file name,
+    writer) pairs."""
     history = plots.read_history(history_csv)
-    accuracy = accuracy_metric(len(ensemble_members(model)))
+    accuracy = accuracy_metric(len(ensemble_members(model)) - len(kept_settings(args)))
     files = [("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, "Reader"))]
     trunk = ensemble_members(model)[0].get_layer("trunk")  # an ensemble shows its first member's
     convs = [layer for layer in trunk.layers if isinstance(layer, keras.layers.Conv2D)]
@@ -265,7 +262,7 @@ def main(argv=None):
     if args.keep_members:  # "training" below describes the new members only
         config["kept_members"] = kept_settings(args)
     finish_training(args, model, config, val_metrics, work_dir,
-                    model_plots(model, work_dir / "history.csv", val_image))
+                    model_plots(args, model, work_dir / "history.csv", val_image))
 
 
 if __name__ == "__main__":

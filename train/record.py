@@ -25,7 +25,8 @@ def run_record(folder):
     record = {"training": config["training"], "architecture": config["architecture"], **metrics,
               **{key: config[key] for key in ("kept_members",) if key in config}}
     if config["model"] == "reader":
-        accuracy = accuracy_metric(config["architecture"].get("members", 1))
+        # the history is the CNNs this run trained, not those it kept (train.reader --keep-members)
+        accuracy = accuracy_metric(config["architecture"].get("members", 1) - len(config.get("kept_members", [])))
         return {**record, "final_epoch_train_number_accuracy": history[accuracy][-1],
                 "history": {column: values for column, values in history.items() if column.startswith("val_")}}
     return {**record, "history": {column: values for column, values in history.items() if column.endswith("accuracy")}}

@@ -360,13 +360,18 @@ def reader_full_runs():
                        + (f"; mean of the 4 validation draws {pct(draws_mean)} against {pct(shipped_draws_mean)}"
                           if draws_mean and shipped_draws_mean else "")
                        + ": not shipped, and not measured on the test split.")
-        kept = run.get("kept_members", [])  # train.reader --keep-members: CNNs of an earlier run, frozen
+        kept = run.get("kept_members", [])  # train.reader --keep-members: CNNs of an earlier run, unchanged
+        # runs before the new CNNs trained apart have the kept ones in their history too, named before the new ones
+        trained_beside = f"val_member_{len(kept) + training['members'] - 1}_loss" in run["history"]
         findings.append(
             f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {len(kept) + training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) "
             + (f"of which the first {len(kept)} are kept unchanged from an earlier reader (seed "
                f"{', '.join(sorted({str(k['seed']) for k in kept}))}, stroke {', '.join(sorted({str(k['stroke']) for k in kept}))}) "
-               f"and the other {training['members']} trained beside the frozen ones, with early stopping following the average of all; "
+               f"and the other {training['members']} "
+               + ("trained beside the frozen ones, with early stopping following the average of all; " if trained_beside else
+                  "trained on their own and then joined to them (early stopping and the table's training accuracy are "
+                  "the new CNNs'); ")
                if kept else "trained side by side in one model, ")
             + "each on its own loss so that they stay independent, read through the average of their position probabilities; "
             f"{'the new CNNs: ' if kept else ''}{setting(run, 'precision', 'float32')}, {training['epochs']} epochs, seed {training['seed']}, "
