@@ -35,12 +35,16 @@ MAX_GLYPHS = 3  # a number 0..255 has at most three digits
 INK_LEVEL = 0.2 * 255  # strip pixels below this are background when ink runs are counted
 
 
+def tempered_log_probs(log_probs, temperature):
+    """Log-probabilities (..., K) with logits divided by `temperature`, renormalized over the last axis."""
+    scaled = log_probs / temperature
+    scaled = scaled - scaled.max(axis=-1, keepdims=True)
+    return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
+
+
 def tempered(position_probs, temperature):
     """Position probabilities (..., 3, 11) with logits divided by `temperature` (softmax renormalized)."""
-    logits = np.log(np.clip(position_probs, 1e-7, 1.0)) / temperature
-    logits -= logits.max(axis=-1, keepdims=True)
-    probs = np.exp(logits)
-    return probs / probs.sum(axis=-1, keepdims=True)
+    return np.exp(tempered_log_probs(np.log(np.clip(position_probs, 1e-7, 1.0)), temperature))
 
 
 def reading_log_probs(position_probs):

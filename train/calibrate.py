@@ -41,7 +41,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.drawn_accuracy import digit_pieces, draw_pieces, draw_row
 from mnistadd import plots
-from mnistadd.abstention import CALIBRATION_FILE, FEATURES, declines, evidence, rule_score, tempered
+from mnistadd.abstention import (CALIBRATION_FILE, FEATURES, declines, evidence, rule_score, tempered,
+                                 tempered_log_probs)
 from mnistadd.api import load, model_folder, reader_fingerprint
 from mnistadd.data import StripRenderer
 from mnistadd.preprocess import HEIGHT, to_strip
@@ -369,16 +370,10 @@ def calibrate_end2end(models_dir, count, seed, mnist_dir):
                                       renderer.render(b, rng.integers(0, 2**31, 2)).numpy())
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
     half = count // 2
-
-    def tempered_sums(t):
-        scaled = log_probs / t
-        scaled -= scaled.max(axis=1, keepdims=True)
-        return scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-
-    temperature, losses = fit_temperature(lambda t: tempered_sums(t)[np.arange(half), (a + b)[:half]])
+    temperature, losses = fit_temperature(lambda t: tempered_log_probs(log_probs, t)[np.arange(half), (a + b)[:half]])
     reliability = {}
     for key, t in (("before", 1.0), ("after", temperature)):
-        held = np.exp(tempered_sums(t)[half:])
+        held = np.exp(tempered_log_probs(log_probs, t)[half:])
         ece, bins = expected_calibration_error(held.max(axis=1), held.argmax(axis=1) == (a + b)[half:])
         reliability[key] = {"ece": round(ece, 5), "bins": bins}
     report = {"temperature": round(temperature, 4), "reliability": reliability, "pairs": count, "seed": seed,
