@@ -788,7 +788,12 @@ def results_table():
         path = MODELS_DIR / name / "metrics.json"
         if path.exists():
             seconds = read_json(path)["validation"]["train_seconds_this_run"]
-            rows.append((name, "training wall time, 2 CPU cores (after `--resume`, the resumed part)", f"{seconds:,} s"))
+            config = read_json(MODELS_DIR / name / "config.json")
+            kept, members = len(config.get("kept_members", [])), config["architecture"].get("members", 1)
+            # a reader grown with --keep-members: its earlier runs' times are in their own records
+            last_run = f"; the last training run only, which added {members - kept} of its {members} CNNs" if kept else ""
+            rows.append((name, f"training wall time, 2 CPU cores (after `--resume`, the resumed part{last_run})",
+                         f"{seconds:,} s"))
     return table(["model", "measure", "ours"], rows) + "\n\nPublished anchors (other data budgets):\n\n" + \
         table(["anchor", "measure", "published"], ANCHORS)
 
