@@ -362,7 +362,7 @@ def reader_full_runs():
                        + ": not shipped, and not measured on the test split.")
         kept = run.get("kept_members", [])  # train.reader --keep-members: CNNs of an earlier run, unchanged
         # runs before the new CNNs trained apart have the kept ones in their history too, named before the new ones
-        trained_beside = f"val_member_{len(kept) + training['members'] - 1}_loss" in run["history"]
+        trained_beside = f"val_member_{len(kept) + training['members'] - 1}_loss" in run.get("history", {})
         findings.append(
             f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {len(kept) + training['members']} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) "
@@ -385,8 +385,9 @@ def reader_full_runs():
             + (f" (each CNN alone: {', '.join(pct(a) for a in alone)}; the average gains "
                f"{100 * (validation['val_number_accuracy'] - max(alone)):+.2f} points over the best of them)" if alone else "")
             + verdict)
-    recipe = lambda run: [setting(run, key, None) for key in ("members", "filters", "dense", "dropout", "elastic", "stroke", "cut",
-                                                             "epochs", "precision", "lr", "batch_size", "steps_per_epoch")]
+    recipe = lambda run: [len(run.get("kept_members", []))] + [
+        setting(run, key, None) for key in ("members", "filters", "dense", "dropout", "elastic", "stroke", "cut", "epochs",
+                                            "precision", "lr", "batch_size", "steps_per_epoch")]
     accuracy = lambda run: run["validation"]["val_number_accuracy"]
     for run, twin in ((run, twin) for _, run in runs for _, twin in runs
                       if recipe(twin) == recipe(run) and twin["training"]["seed"] < run["training"]["seed"]):
