@@ -397,6 +397,7 @@ def reader_full_runs():
             f"seed {twin['training']['seed']}, {abs(100 * (accuracy(run) - accuracy(twin))):.2f} points from the seed "
             "alone: the spread to weigh the differences in this table against.")
     findings += [finding for _, run in runs for finding in kept_epoch_findings(run, runs)]
+    findings += ensemble_size_findings(runs)
     if setting(shipped, "members", 1) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -408,6 +409,28 @@ def reader_full_runs():
                       "9,000-digit runs, the last 6,000 for the runs on all of MNIST, so the two groups' validation columns "
                       "do not compare. `course_val` (the course's own strips of those 6,000 digits) compares them all.", "",
                       "\n\n".join(findings)])
+
+
+def ensemble_size_findings(runs):
+    """What more CNNs of the shipped kind (24 filters) gave on all 54,000 training digits: the best run of each
+    ensemble size on course_val, which readers are chosen by, and on validation."""
+    by_size = {}
+    for _, run in runs:
+        validation = run["validation"]
+        if (validation.get("train_digits") == 54000 and run["training"]["filters"] == 24
+                and "course_val_number_accuracy" in validation):
+            size = len(run.get("kept_members", [])) + run["training"].get("members", 1)
+            by_size.setdefault(size, []).append(validation)
+    if len(by_size) < 2:
+        return []
+    best = {size: max(v["course_val_number_accuracy"] for v in runs_of_size) for size, runs_of_size in by_size.items()}
+    sizes = sorted(best)
+    parts = [f"{size} CNNs {pct(best[size])} on course_val (validation "
+             f"{pct(max(v['val_number_accuracy'] for v in by_size[size]))})" for size in sizes]
+    stalled = best[sizes[-1]] <= best[sizes[-2]]
+    return [f"Ensemble size, 24-filter CNNs on all 54,000 training digits, the best run of each size: {'; '.join(parts)}."
+            + (f" {sizes[-1]} CNNs read no better than {sizes[-2]}: more CNNs of this kind have stopped paying, and "
+               "the next gain has to come from stronger CNNs." if stalled else "")]
 
 
 def kept_epoch_findings(run, runs):
