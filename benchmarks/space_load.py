@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -122,21 +123,31 @@ def first_answer(answer):
     return None if answer is None else int(answer)
 
 
-def run_client(url, jobs):
-    """One gradio_client client making its requests in turn: (endpoint, seconds, served answer or error) each."""
-    from gradio_client import Client, handle_file
-
-    client = Client(url, verbose=False)
+async def client_results(call, jobs):
+    """One client making its requests in turn through `call(endpoint, args)`: (endpoint, seconds, served answer
+    or error) each."""
     results = []
     for endpoint, args, _, _ in jobs:
         started = time.perf_counter()
         try:
-            args = [sketch(handle_file(str(a))) if isinstance(a, Path) else a for a in args]
-            answer = first_answer(client.predict(*args, api_name=endpoint)[0])
+            answer = await call(endpoint, args)
         except Exception as error:  # recorded and counted: the benchmark reports failures, it does not stop
             answer = f"{type(error).__name__}: {error}"
         results.append((endpoint, time.perf_counter() - started, answer))
     return results
+
+
+def run_client(url, jobs):
+    """One gradio_client client, in a thread of its own, making its requests in turn (`client_results`)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+
+    async def call(endpoint, args):  # blocks this thread's loop, whose only task is this client
+        args = [sketch(handle_file(str(a))) if isinstance(a, Path) else a for a in args]
+        return first_answer(client.predict(*args, api_name=endpoint)[0])
+
+    return asyncio.run(client_results(call, jobs))
 
 
 async def http_call(http, endpoint, args):
@@ -163,26 +174,13 @@ async def http_call(http, endpoint, args):
     return first_answer(answer[0])
 
 
-async def http_client(http, jobs):
-    """One HTTP client making its requests in turn, as `run_client`."""
-    results = []
-    for endpoint, args, _, _ in jobs:
-        started = time.perf_counter()
-        try:
-            answer = await http_call(http, endpoint, args)
-        except Exception as error:
-            answer = f"{type(error).__name__}: {error}"
-        results.append((endpoint, time.perf_counter() - started, answer))
-    return results
-
-
 async def run_http_clients(url, jobs_per_client):
     """Every client at once, each an asyncio task with its own requests, over one connection pool."""
     import httpx
 
     async with httpx.AsyncClient(base_url=url.rstrip("/") + "/gradio_api", timeout=300,
                                  limits=httpx.Limits(max_connections=None, max_keepalive_connections=None)) as http:
-        return await asyncio.gather(*(http_client(http, jobs) for jobs in jobs_per_client))
+        return await asyncio.gather(*(client_results(partial(http_call, http), jobs) for jobs in jobs_per_client))
 
 
 def run_clients(kind, url, jobs_per_client):
