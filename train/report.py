@@ -331,7 +331,8 @@ def reader_full_runs():
         f"{pct(before['test']['number_accuracy'])} for the dense-256 reader: a validation gain of "
         f"{points(single_512, before, 'validation', 'val_number_accuracy')} points became "
         f"{points(single_512, before, 'test', 'number_accuracy')} on new writers.")
-    for run in (run for run in single if setting(run, "precision", "float32") == "mixed_bfloat16"):
+    for run in (run for run in single if setting(run, "precision", "float32") == "mixed_bfloat16"
+                and run["validation"].get("train_digits", 9000) == 9000):
         findings.append(
             f"The same CNN computing in bfloat16, which buys epochs within the hour ({ms_per_step(run)} ms per step "
             f"including validation, against {ms_per_step(single_512)} ms in float32), trained {run['training']['epochs']} "
@@ -398,6 +399,7 @@ def reader_full_runs():
             "alone: the spread to weigh the differences in this table against.")
     findings += [finding for _, run in runs for finding in kept_epoch_findings(run, runs)]
     findings += ensemble_size_findings(runs)
+    findings += wider_cnn_findings(runs)
     if setting(shipped, "members", 1) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -431,6 +433,33 @@ def ensemble_size_findings(runs):
     return [f"Ensemble size, 24-filter CNNs on all 54,000 training digits, the best run of each size: {'; '.join(parts)}."
             + (f" {sizes[-1]} CNNs read no better than {sizes[-2]}: more CNNs of this kind have stopped paying, and "
                "the next gain has to come from stronger CNNs." if stalled else "")]
+
+
+def wider_cnn_findings(runs):
+    """A single CNN wider than the ensembles' 24-filter ones, on all 54,000 training digits, against the first
+    two 24-filter CNNs together and the best 24-filter CNN alone."""
+    on_all = [run for _, run in runs if run["validation"].get("train_digits") == 54000]
+    first_pair = [run for run in on_all if run["training"]["filters"] == 24 and run["training"].get("members") == 2
+                  and not run.get("kept_members")]
+    best_alone = max((a for run in on_all if run["training"]["filters"] == 24
+                      for a in run["validation"].get("val_number_accuracy_members", [])), default=None)
+    findings = []
+    for run in on_all:
+        training, validation = run["training"], run["validation"]
+        if training.get("members") != 1 or training["filters"] <= 24 or not first_pair or best_alone is None:
+            continue
+        pair = first_pair[0]["validation"]
+        figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
+                             f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
+        findings.append(
+            f"One CNN of {training['filters']} first-block filters on all 54,000 digits (`--members 1 --filters "
+            f"{training['filters']}`, stroke {training['stroke']}, {training['epochs']} epochs, "
+            f"{validation['train_seconds_this_run']:,} s): {figures(validation)}; the first two 24-filter CNNs "
+            f"together: {figures(pair)} ({pair['train_seconds_this_run']:,} s); the best 24-filter CNN alone: validation "
+            f"{pct(best_alone)}."
+            + (" A wider CNN alone reads about as well as two narrower ones in the same time: the stronger member to "
+               "grow the next ensemble from." if validation["val_number_accuracy"] > best_alone else ""))
+    return findings
 
 
 def kept_epoch_findings(run, runs):
