@@ -369,12 +369,13 @@ def calibrate_end2end(models_dir, count, seed, mnist_dir):
     probs = end2end.sum_probabilities(renderer.render(a, rng.integers(0, 2**31, 2)).numpy(),
                                       renderer.render(b, rng.integers(0, 2**31, 2)).numpy())
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    half = count // 2
-    temperature, losses = fit_temperature(lambda t: tempered_log_probs(log_probs, t)[np.arange(half), (a + b)[:half]])
+    half = count // 2  # the temperature is fitted on the first half of the pairs, measured on the second
+    fit_sums, held_sums = (a + b)[:half], (a + b)[half:]
+    temperature, losses = fit_temperature(lambda t: tempered_log_probs(log_probs[:half], t)[np.arange(half), fit_sums])
     reliability = {}
     for key, t in (("before", 1.0), ("after", temperature)):
-        held = np.exp(tempered_log_probs(log_probs, t)[half:])
-        ece, bins = expected_calibration_error(held.max(axis=1), held.argmax(axis=1) == (a + b)[half:])
+        held = np.exp(tempered_log_probs(log_probs[half:], t))
+        ece, bins = expected_calibration_error(held.max(axis=1), held.argmax(axis=1) == held_sums)
         reliability[key] = {"ece": round(ece, 5), "bins": bins}
     report = {"temperature": round(temperature, 4), "reliability": reliability, "pairs": count, "seed": seed,
               "environment": environment()}

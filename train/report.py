@@ -276,6 +276,11 @@ def recorded_runs(pattern, shipped):
     return runs
 
 
+def cnn_count(run):
+    """The CNNs a reader record's model averages: those kept from earlier runs (--keep-members) and its own."""
+    return len(run.get("kept_members", [])) + run["training"].get("members", 1)
+
+
 def reader_runs():
     """The reader's full-length training runs, the shipped one last."""
     return recorded_runs("reader-*-full.json", "reader")
@@ -292,7 +297,7 @@ def reader_full_runs():
     # a reader with CNNs kept from an earlier run (--keep-members) shows both runs' values, "kept + new"
     per_cnn = lambda run, key, default=0.0: " + ".join(dict.fromkeys(
         str(settings.get(key, default)) for settings in run.get("kept_members", []) + [run["training"]]))
-    rows = [(name, len(run.get("kept_members", [])) + setting(run, "members", 1), run["training"]["filters"], run["training"]["dense"],
+    rows = [(name, cnn_count(run), run["training"]["filters"], run["training"]["dense"],
              setting(run, "dropout"), setting(run, "elastic"), per_cnn(run, "stroke"),
              run["training"]["cut"], run["training"]["epochs"], setting(run, "precision", "float32"), per_cnn(run, "seed"),
              f"{run['validation'].get('train_digits', 9000):,}",
@@ -363,9 +368,9 @@ def reader_full_runs():
                        + ": not shipped, and not measured on the test split.")
         kept = run.get("kept_members", [])  # train.reader --keep-members: CNNs of an earlier run, unchanged
         # runs before the new CNNs trained apart have the kept ones in their history too, named before the new ones
-        trained_beside = f"val_member_{len(kept) + training['members'] - 1}_loss" in run.get("history", {})
+        trained_beside = f"val_member_{cnn_count(run) - 1}_loss" in run.get("history", {})
         findings.append(
-            f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {len(kept) + training['members']} CNNs of {training['filters']} first-block filters (dense "
+            f"An ensemble on {validation.get('train_digits', 9000):,} training digits: {cnn_count(run)} CNNs of {training['filters']} first-block filters (dense "
             f"{training['dense']}, dropout {training['dropout']}) "
             + (f"of which the first {len(kept)} are kept unchanged from an earlier reader (seed "
                f"{', '.join(sorted({str(k['seed']) for k in kept}))}, stroke {', '.join(sorted({str(k['stroke']) for k in kept}))}) "
@@ -421,8 +426,7 @@ def ensemble_size_findings(runs):
         validation = run["validation"]
         if (validation.get("train_digits") == 54000 and run["training"]["filters"] == 24
                 and "course_val_number_accuracy" in validation):
-            size = len(run.get("kept_members", [])) + run["training"].get("members", 1)
-            by_size.setdefault(size, []).append(validation)
+            by_size.setdefault(cnn_count(run), []).append(validation)
     if len(by_size) < 2:
         return []
     best = {size: max(v["course_val_number_accuracy"] for v in runs_of_size) for size, runs_of_size in by_size.items()}
@@ -443,14 +447,14 @@ def wider_cnn_findings(runs):
                   and not run.get("kept_members")]
     best_alone = max((a for run in on_all if run["training"]["filters"] == 24
                       for a in run["validation"].get("val_number_accuracy_members", [])), default=None)
+    if not first_pair or best_alone is None:
+        return []
+    figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
+                         f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
+    pair = first_pair[0]["validation"]
     findings = []
-    for run in on_all:
+    for run in (run for run in on_all if run["training"].get("members") == 1 and run["training"]["filters"] > 24):
         training, validation = run["training"], run["validation"]
-        if training.get("members") != 1 or training["filters"] <= 24 or not first_pair or best_alone is None:
-            continue
-        pair = first_pair[0]["validation"]
-        figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
-                             f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
         findings.append(
             f"One CNN of {training['filters']} first-block filters on all 54,000 digits (`--members 1 --filters "
             f"{training['filters']}`, stroke {training['stroke']}, {training['epochs']} epochs, "
