@@ -156,6 +156,8 @@ def main():
             "drawn_centered_by_mass": accuracy(reader, [recentered(s, "mass") for s in drawn], numbers),
         },
         "to_strip_ms_per_image": round(to_strip_ms, 2),
+        # rows from the first to the last with any ink: what to_strip's target height is compared with
+        "course_strips_ink_height_median": float(np.median([np.ptp(np.flatnonzero(s.any(axis=1))) + 1 for s in course])),
     }
     if args.target_heights:
         report["drawn_to_strip_by_target_height"] = {

@@ -113,8 +113,17 @@ def test_digits_far_apart_are_packed_like_training_strips(strip):
     out = to_strip(canvas)
     ink_rows = np.flatnonzero(out.max(axis=1) > 51)
     ink_columns = np.flatnonzero(out.max(axis=0) > 51)
-    assert 18 <= ink_rows[-1] - ink_rows[0] + 1 <= 22  # scaled to MNIST's height, not to fit the width
+    assert TARGET_HEIGHT - 4 <= ink_rows[-1] - ink_rows[0] + 1 <= TARGET_HEIGHT  # the training strips' height, not to fit the width
     assert ink_columns[-1] - ink_columns[0] + 1 <= 80
+
+
+@pytest.mark.parametrize("target_height", [20, 24])
+def test_drawn_ink_is_scaled_to_the_target_height(strip, target_height):
+    """A drawing's ink (here 6x the strip's) comes out `target_height` px tall; a strip's own ink, already
+    of a training strip's height, keeps its size whatever the target."""
+    rows = lambda out: np.ptp(np.flatnonzero(out.max(axis=1) > 0)) + 1
+    assert abs(rows(to_strip(on_canvas(strip), target_height=target_height)) - target_height) <= 1
+    assert rows(to_strip(strip, target_height=target_height)) == rows(strip)
 
 
 def test_thin_pen_is_thickened():

@@ -1,7 +1,7 @@
 """Calibrate the reader's confidence and fit the rule by which it declines what is not a number 0..255;
 calibrate the end-to-end model's sum probabilities. Validation digits only, never MNIST test digits.
 
-    python -m train.calibrate [--models-dir models] [--mnist-dir DIR] [--count 2000] [--seed 0]
+    python -m train.calibrate [--models-dir models] [--mnist-dir DIR] [--count 6000] [--seed 0]
 
 Writes, atomically, <models-dir>/reader/calibration.json (the temperature and the decline rule, which
 `mnistadd.api.Reader` applies, and the measurements behind them), <models-dir>/reader/calibration.png,
@@ -387,7 +387,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models-dir", help="folder holding reader/ and end2end/ (default: models/ or $MNISTADD_MODELS_DIR)")
     parser.add_argument("--mnist-dir")
-    parser.add_argument("--count", type=int, default=3000, help="genuine numbers per kind; out-of-domain: count / 2 per kind")
+    parser.add_argument("--count", type=int, default=6000, help="genuine numbers per kind; out-of-domain: count / 2 per kind")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     report = calibrate_reader(args.models_dir, args.count, args.seed, args.mnist_dir)

@@ -191,6 +191,16 @@ def app_section():
                   "as generator strips and as drawing-like images (large canvas, thick or thin pen, either polarity, "
                   "margins), read through `mnistadd.preprocess.to_strip` (details in the script's docstring):", "",
                   table(["input", "number accuracy"], rows), ""]
+    heights = experiment("to_strip_target_height.json")
+    if heights:
+        by_height = heights["drawn_to_strip_by_target_height"]
+        lines += [f"How tall `to_strip` makes a drawing's ink was chosen on {heights['numbers']:,} numbers drawn the same way "
+                  "from the validation digits (`python -m benchmarks.drawn_accuracy --split val --numbers "
+                  f"{heights['numbers']} --target-heights {' '.join(by_height)} --out "
+                  f"experiments/to_strip_target_height.json`). The generator's strips of these numbers are "
+                  f"{heights['course_strips_ink_height_median']:g} px tall (median) and read "
+                  f"{pct(heights['accuracy']['clean_strips'])}; `to_strip` uses 22 px:", "",
+                  table(["ink height, px", "drawn numbers read right"], [(h, pct(a)) for h, a in by_height.items()]), ""]
     runs = [read_json(path) for path in (load_path, EXPERIMENTS / "space_load_gradio_client.json") if path.exists()]
     for load in runs:
         client = {"http": "HTTP clients (asyncio tasks on Gradio's HTTP API)",
