@@ -429,24 +429,27 @@ def reader_full_runs():
 
 
 def ensemble_size_findings(runs):
-    """What more CNNs of the shipped kind (24 filters) gave on all 54,000 training digits: the best run of each
-    ensemble size on course_val, which readers are chosen by, and on validation."""
-    by_size = {}
+    """What more CNNs of one width gave on all 54,000 training digits, for each width trained at two ensemble
+    sizes or more: the best run of each size on course_val, which readers are chosen by, and on validation."""
+    by_width = {}
     for _, run in runs:
         validation = run["validation"]
-        if (validation.get("train_digits") == 54000 and run["training"]["filters"] == 24
-                and "course_val_number_accuracy" in validation):
-            by_size.setdefault(cnn_count(run), []).append(validation)
-    if len(by_size) < 2:
-        return []
-    best = {size: max(v["course_val_number_accuracy"] for v in runs_of_size) for size, runs_of_size in by_size.items()}
-    sizes = sorted(best)
-    parts = [f"{size} CNNs {pct(best[size])} on course_val (validation "
-             f"{pct(max(v['val_number_accuracy'] for v in by_size[size]))})" for size in sizes]
-    stalled = best[sizes[-1]] <= best[sizes[-2]]
-    return [f"Ensemble size, 24-filter CNNs on all 54,000 training digits, the best run of each size: {'; '.join(parts)}."
-            + (f" {sizes[-1]} CNNs read no better than {sizes[-2]}: more CNNs of this kind have stopped paying, and "
-               "the next gain has to come from stronger CNNs." if stalled else "")]
+        if validation.get("train_digits") == 54000 and "course_val_number_accuracy" in validation:
+            by_width.setdefault(run["training"]["filters"], {}).setdefault(cnn_count(run), []).append(validation)
+    findings = []
+    for width, by_size in sorted(by_width.items()):
+        if len(by_size) < 2:
+            continue
+        best = {size: max(v["course_val_number_accuracy"] for v in runs_of_size) for size, runs_of_size in by_size.items()}
+        sizes = sorted(best)
+        parts = [f"{size} CNN{'s' * (size > 1)} {pct(best[size])} on course_val (validation "
+                 f"{pct(max(v['val_number_accuracy'] for v in by_size[size]))})" for size in sizes]
+        stalled = best[sizes[-1]] <= best[sizes[-2]]
+        findings.append(f"Ensemble size, {width}-filter CNNs on all 54,000 training digits, the best run of each size: "
+                        f"{'; '.join(parts)}."
+                        + (f" {sizes[-1]} CNNs read no better than {sizes[-2]}: more CNNs of this kind have stopped "
+                           "paying, and the next gain has to come from stronger CNNs." if stalled else ""))
+    return findings
 
 
 def wider_cnn_findings(runs):
@@ -463,7 +466,7 @@ def wider_cnn_findings(runs):
                          f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
     pair = first_pair[0]["validation"]
     findings = []
-    for run in (run for run in on_all if run["training"].get("members") == 1 and run["training"]["filters"] > 24):
+    for run in (run for run in on_all if cnn_count(run) == 1 and run["training"]["filters"] > 24):
         training, validation = run["training"], run["validation"]
         findings.append(
             f"One CNN of {training['filters']} first-block filters on all 54,000 digits (`--members 1 --filters "
