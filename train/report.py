@@ -15,6 +15,7 @@ from mnistadd import plots
 from mnistadd.api import MODELS_DIR
 from mnistadd.hub import has_int8_kernels
 from mnistadd.paths import write_text_atomic
+from mnistadd.preprocess import TARGET_HEIGHT
 from mnistadd.training import read_json
 from train.record import run_record
 
@@ -198,8 +199,8 @@ def app_section():
                   "from the validation digits (`python -m benchmarks.drawn_accuracy --split val --numbers "
                   f"{heights['numbers']} --target-heights {' '.join(by_height)} --out "
                   f"experiments/to_strip_target_height.json`). The generator's strips of these numbers are "
-                  f"{heights['course_strips_ink_height_median']:g} px tall (median) and read "
-                  f"{pct(heights['accuracy']['clean_strips'])}; `to_strip` uses 22 px:", "",
+                  f"{heights['course_strips_ink_height_median']:g} px tall (median; the clean cut's read "
+                  f"{pct(heights['accuracy']['clean_strips'])}); `to_strip` uses {TARGET_HEIGHT} px:", "",
                   table(["ink height, px", "drawn numbers read right"], [(h, pct(a)) for h, a in by_height.items()]), ""]
     runs = [read_json(path) for path in (load_path, EXPERIMENTS / "space_load_gradio_client.json") if path.exists()]
     for load in runs:
