@@ -1,6 +1,7 @@
 """The Space (space/app.py) served locally and called through its API with gradio_client, over tiny
 untrained stand-in models: the answers are checked for form and consistency, not for being right."""
 
+import json
 import time
 
 import httpx
@@ -11,7 +12,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 from space_helpers import make_standin_models, serve_app
 
-from benchmarks import space_load
+from benchmarks import drawn_accuracy, space_load
 from mnistadd.abstention import CALIBRATION_FILE
 from mnistadd.training import write_json
 
@@ -138,6 +139,22 @@ def test_the_load_benchmark_clients_get_the_apps_answers(client, files):
     assert answers["http"][:3] == answers["gradio_client"][:3]  # untrained stand-ins: the same, not right
     assert all(isinstance(answer, int) for answer in answers["http"][:3])
     assert all(isinstance(answers[kind][3], str) and "not an image" in answers[kind][3] for kind in answers)
+
+
+def test_drawn_benchmark_compares_ink_heights_on_validation_digits(tmp_path, monkeypatch):
+    """`benchmarks.drawn_accuracy --split val --target-heights`: one figure per height, written only to the
+    file named (validation figures never replace the reader's test figure)."""
+    models = make_standin_models(tmp_path / "models", names=("reader",))
+    argv = ["drawn_accuracy", "--split", "val", "--numbers", "6", "--models-dir", str(models), "--target-heights", "20", "22"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit):  # no --out: refused before anything is measured
+        drawn_accuracy.main()
+    monkeypatch.setattr("sys.argv", argv + ["--out", str(tmp_path / "heights.json")])
+    drawn_accuracy.main()
+    report = json.loads((tmp_path / "heights.json").read_text())
+    assert report["split"] == "val" and set(report["drawn_to_strip_by_target_height"]) == {"20", "22"}
+    assert 17 <= report["course_strips_ink_height_median"] <= 28
+    assert not (models / "reader" / "drawn_accuracy.json").exists()
 
 
 def test_random_example_knows_its_number(client):
