@@ -141,16 +141,14 @@ def test_the_load_benchmark_clients_get_the_apps_answers(client, files):
     assert all(isinstance(answers[kind][3], str) and "not an image" in answers[kind][3] for kind in answers)
 
 
-def test_drawn_benchmark_compares_ink_heights_on_validation_digits(tmp_path, monkeypatch):
+def test_drawn_benchmark_compares_ink_heights_on_validation_digits(tmp_path):
     """`benchmarks.drawn_accuracy --split val --target-heights`: one figure per height, written only to the
     file named (validation figures never replace the reader's test figure)."""
     models = make_standin_models(tmp_path / "models", names=("reader",))
-    argv = ["drawn_accuracy", "--split", "val", "--numbers", "6", "--models-dir", str(models), "--target-heights", "20", "22"]
-    monkeypatch.setattr("sys.argv", argv)
+    argv = ["--split", "val", "--numbers", "6", "--models-dir", str(models), "--target-heights", "20", "22"]
     with pytest.raises(SystemExit):  # no --out: refused before anything is measured
-        drawn_accuracy.main()
-    monkeypatch.setattr("sys.argv", argv + ["--out", str(tmp_path / "heights.json")])
-    drawn_accuracy.main()
+        drawn_accuracy.main(argv)
+    drawn_accuracy.main(argv + ["--out", str(tmp_path / "heights.json")])
     report = json.loads((tmp_path / "heights.json").read_text())
     assert report["split"] == "val" and set(report["drawn_to_strip_by_target_height"]) == {"20", "22"}
     assert 17 <= report["course_strips_ink_height_median"] <= 28
