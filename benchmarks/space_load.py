@@ -9,7 +9,7 @@ app finds them) and stops it at the end. Each client makes `rounds` rounds of th
 requests with inputs whose answers are known:
 
 - /read, twice: an uploaded drawing (a 600x200 PNG of a number drawn from MNIST test digits as a
-  person would, `benchmarks.drawn_accuracy.draw_like_a_person`), as a sketchpad value;
+  person would, `mnistadd.drawing.draw_like_a_person`), as a sketchpad value;
 - /add, twice: two random numbers;
 - /sum, once: two such drawings.
 
@@ -82,7 +82,7 @@ def start_app(log):
 
 def drawing_files(renderer, numbers, folder, rng):
     """PNGs of `numbers` drawn as a person would, and the strips the app makes of them."""
-    from benchmarks.drawn_accuracy import draw_like_a_person
+    from mnistadd.drawing import draw_like_a_person
     from mnistadd.preprocess import to_strip
 
     strips = renderer.render(np.asarray(numbers, np.int32), rng.integers(0, 2**31, 2)).numpy()

@@ -163,6 +163,32 @@ def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir
         train_reader.parse_args(["--keep-members", str(models_dir / "reader"), "--select", "accuracy"])
 
 
+def test_reader_fine_tunes_a_trained_reader_on_drawings(tmp_path, models_dir, small_mnist_dir):
+    """--init: every CNN starts from a trained reader, in its architecture whatever the flags say; --drawn: a
+    share of each batch is drawings read through to_strip, from a pool made once and kept for --resume."""
+    common = ["--init", str(models_dir / "reader"), "--drawn", "0.25", "--drawn-pool", "24", "--batch-size", "8",
+              "--filters", "16", "--members", "5", "--mnist-dir", str(small_mnist_dir), "--work-dir", str(tmp_path / "run")]
+    args = train_reader.parse_args(common)
+    assert (args.filters, args.members) == (4, 2)
+    images, classes = next(iter(train_reader.training_data(args, tmp_path / "run")))
+    with np.load(tmp_path / "run" / "drawn_pool.npz") as pool:
+        strips, numbers = pool["strips"], pool["numbers"]
+    assert strips.shape == (24, 28, 84) and images.shape == (8, 28, 84)
+    for image, target in zip(images[-2:], classes[-2:]):  # the batch's last quarter: drawings from the pool
+        match = np.flatnonzero((strips == image.numpy()).all(axis=(1, 2)))
+        assert len(match) and (NUMBER_CLASSES[numbers[match[0]]] == target.numpy()).all()
+    assert not any((strips == image.numpy()).all(axis=(1, 2)).any() for image in images[:6])
+
+    train_reader.main(common + ["--lr", "1e-12", "--epochs", "1", "--steps-per-epoch", "1", "--val-size", "16",
+                                "--out", str(tmp_path / "reader")])
+    tuned = keras.saving.load_model(tmp_path / "reader" / "model.keras", compile=False)
+    assert_same_learned_weights(keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False), tuned)
+    config = json.loads((tmp_path / "reader" / "config.json").read_text())
+    assert config["architecture"]["filters"] == 4 and len(config["fine_tuned_from"]) == 2
+    with pytest.raises(SystemExit):  # fine-tuning and growing an ensemble are separate runs
+        train_reader.parse_args(["--init", str(models_dir / "reader"), "--keep-members", str(models_dir / "reader")])
+
+
 def test_history_plot_refuses_a_missing_metric(tmp_path):
     history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "positions_number_accuracy": [0.5, 0.9]}
     with pytest.raises(KeyError, match="number_accuracy"):

@@ -10,7 +10,7 @@ and <models-dir>/end2end/calibration.json. Re-run it after retraining a model.
 The data, all drawn from the held-out validation digits (`StripRenderer.from_split("val")`):
 
 - genuine numbers 0..255: generator strips ("strips", course cut), and the same kind of numbers drawn as
-  a person would (`benchmarks.drawn_accuracy.draw_pieces`: big canvas, any pen, either polarity) and read
+  a person would (`mnistadd.drawing.draw_pieces`: big canvas, any pen, either polarity) and read
   through `to_strip` ("drawn");
 - out of domain, drawn the same way: four-digit numbers ("four_digits"), numbers 256..999 ("over_255"),
   letters and short words in the system's fonts, letters that pass for digits (O, l, S, Z...) left out
@@ -39,12 +39,12 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from benchmarks.drawn_accuracy import digit_pieces, draw_pieces, draw_row
 from mnistadd import plots
 from mnistadd.abstention import (CALIBRATION_FILE, FEATURES, declines, evidence, rule_score, tempered,
                                  tempered_log_probs)
 from mnistadd.api import load, model_folder, reader_fingerprint
 from mnistadd.data import StripRenderer
+from mnistadd.drawing import digit_pieces, draw_pieces, draw_row
 from mnistadd.preprocess import HEIGHT, to_strip
 from mnistadd.reader import number_log_probs
 from mnistadd.training import environment, write_json

@@ -19,6 +19,14 @@ bfloat16: two with stroke 0.5 (48 epochs), two more with stroke 1.0 (48 epochs),
     python -m train.reader --keep-members runs/models/reader-2 --stroke 1.0 --seed 1 --out runs/models/reader-4
     python -m train.reader --keep-members runs/models/reader-4 --stroke 1.5 --seed 2 --epochs 36
 
+`--init READER` fine-tunes a trained reader: all its CNNs start from its weights (its architecture replaces
+--filters/--blocks/--dense/--dropout/--members). `--drawn FRACTION` makes that share of each training batch
+numbers drawn as a person would and read back through the app's `to_strip` (`mnistadd.drawing`), from the
+training digits: a pool of `--drawn-pool` drawings, made once before training (8 ms each here) and kept in
+the work directory for `--resume`. Fine-tuning the shipped reader on a quarter of drawings:
+
+    python -m train.reader --init models/reader --drawn 0.25 --lr 2e-4 --epochs 6
+
 Data: endless strips rendered on the fly (`tf.data`, `mnistadd.data`) from the MNIST training digits
 minus the last 10 %, which render a fixed validation set. Early stopping and the model finally kept
 follow the validation loss (`--select`); the test digits are never seen here (`python -m mnistadd.evaluate
@@ -35,6 +43,7 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.data import StripRenderer
+from mnistadd.drawing import drawn_strips
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
@@ -59,6 +68,13 @@ def parse_args(argv=None):
     parser.add_argument("--keep-members", metavar="READER",
                         help="a trained reader folder whose CNNs join the ensemble unchanged: --members new CNNs train "
                              "on their own, then the saved reader averages the kept CNNs and the new ones")
+    parser.add_argument("--init", metavar="READER",
+                        help="a trained reader folder to fine-tune: its CNNs start from its weights (its architecture "
+                             "replaces --filters/--blocks/--dense/--dropout/--members)")
+    parser.add_argument("--drawn", type=float, default=0.0,
+                        help="share of each training batch that is numbers drawn as a person would and read through "
+                             "to_strip (mnistadd.drawing), from the training digits")
+    parser.add_argument("--drawn-pool", type=int, default=40000, help="drawings made once for --drawn, reused each epoch")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="mixed_bfloat16",
                         help="compute dtype while training; bfloat16 is faster only on CPUs or GPUs that support it "
                              "(elsewhere, choose float32)")
@@ -94,25 +110,57 @@ def parse_args(argv=None):
         parser.error("--output ctc is an experiment of one CNN: it needs --arch cnn --members 1 --out none")
     if args.keep_members and (args.arch != "cnn" or args.output != "positions"):
         parser.error("--keep-members adds CNNs to a positions reader: it needs --arch cnn --output positions")
+    if args.init and (args.keep_members or args.arch != "cnn" or args.output != "positions"):
+        parser.error("--init fine-tunes a positions CNN reader: it needs --arch cnn --output positions, no --keep-members")
+    if not 0 <= args.drawn < 1:
+        parser.error("--drawn is a share of each batch: 0 <= FRACTION < 1")
+    if args.init:  # the reader's own architecture, which its config.json records
+        architecture = read_json(Path(args.init) / "config.json")["architecture"]
+        for key in ("filters", "blocks", "dense", "dropout", "batch_norm", "members"):
+            setattr(args, key, architecture[key])
     if args.keep_members and args.select != "loss":
         parser.error("--keep-members needs --select loss: the new CNNs train apart from the kept ones, so there is "
                      "no accuracy of the whole ensemble to follow until they join")
     return args
 
 
-def training_data(args):
-    """Endless (images, position classes) batches from the training digits."""
+def training_data(args, work_dir):
+    """Endless (images, position classes) batches from the training digits: generator strips, and with
+    `--drawn`, that share of drawings read through to_strip."""
     def renderer(cut):
         return StripRenderer.from_split("train", args.mnist_dir, args.train_digits, cut=cut, elastic=args.elastic,
                                           stroke=args.stroke)
 
+    drawn_count = round(args.batch_size * args.drawn)
+    strip_count = args.batch_size - drawn_count
     if args.cut == "mixed":
-        halves = [renderer(cut).dataset(args.batch_size // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]
-        batches = tf.data.Dataset.zip(*halves).map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+        parts = [renderer(cut).dataset(strip_count // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]
     else:
-        batches = renderer(args.cut).dataset(args.batch_size, args.seed)
+        parts = [renderer(args.cut).dataset(strip_count, args.seed)]
+    if drawn_count:
+        pool = drawn_pool(args, work_dir)
+        parts.append(tf.data.Dataset.from_tensor_slices(pool).shuffle(len(pool[1]), seed=args.seed).repeat().batch(drawn_count))
+    batches = tf.data.Dataset.zip(*parts).map(lambda *parts: tuple(tf.concat(part, 0) for part in zip(*parts)))
     classes = tf.constant(target_table(args))
     return batches.map(lambda images, numbers: (images, tf.gather(classes, numbers)))
+
+
+def drawn_pool(args, work_dir):
+    """`--drawn-pool` (strips, numbers) drawn from the training digits as a person would and read through
+    to_strip; made once and kept in the work directory, so that `--resume` does not make them again."""
+    path = Path(work_dir) / "drawn_pool.npz"
+    if path.exists():
+        with np.load(path) as saved:
+            return saved["strips"], saved["numbers"]
+    rng = np.random.default_rng(args.seed)
+    numbers = rng.integers(0, 256, args.drawn_pool).astype(np.int32)
+    renderer = StripRenderer.from_split("train", args.mnist_dir, args.train_digits, cut="clean")  # whole digits to draw
+    strips = np.concatenate([drawn_strips(renderer, chunk, rng) for chunk in np.array_split(numbers, max(1, len(numbers) // 1000))])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(".tmp.npz")
+    np.savez(staging, strips=strips, numbers=numbers)
+    staging.replace(path)
+    return strips, numbers
 
 
 def target_table(args):
@@ -136,9 +184,12 @@ def build_model(args, members, precision="float32"):
 
 def kept_settings(args):
     """The training settings of each CNN that `--keep-members` keeps, in member order (none without it)."""
-    if not args.keep_members:
-        return []
-    config = read_json(Path(args.keep_members) / "config.json")
+    return member_settings(args.keep_members) if args.keep_members else []
+
+
+def member_settings(folder):
+    """The training settings of each CNN of the reader in `folder`, in member order."""
+    config = read_json(Path(folder) / "config.json")
     return config.get("kept_members", []) + [config["training"]] * (
         config["architecture"]["members"] - len(config.get("kept_members", [])))
 
@@ -190,6 +241,8 @@ def train(args):
     work_dir = prepare_work_dir(args.work_dir, args.resume)
     val_images, val_numbers = StripRenderer.from_split("val", args.mnist_dir).fixed_set(args.val_size, seed=VALIDATION_SEED)
     model = build_model(args, args.members, args.precision)
+    if args.init:
+        copy_weights(keras.saving.load_model(Path(args.init) / "model.keras", compile=False, safe_mode=True), model)
     view, losses, accuracy = training_view(model)
     ctc = args.output == "ctc"
     view.compile(
@@ -202,7 +255,7 @@ def train(args):
     targets = lambda classes: dict.fromkeys(view.output_names, classes)  # every output reads the same number
     started = time.time()
     view.fit(
-        training_data(args).map(lambda images, classes: (images, targets(classes))),
+        training_data(args, work_dir).map(lambda images, classes: (images, targets(classes))),
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         validation_data=(val_images, targets(target_table(args)[val_numbers])),
@@ -261,6 +314,8 @@ def main(argv=None):
     }
     if args.keep_members:  # "training" below describes the new members only
         config["kept_members"] = kept_settings(args)
+    if args.init:  # "training" below describes the fine-tuning
+        config["fine_tuned_from"] = member_settings(args.init)
     finish_training(args, model, config, val_metrics, work_dir,
                     model_plots(args, model, work_dir / "history.csv", val_image))
 

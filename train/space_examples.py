@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.drawn_accuracy import draw_pieces
 from mnistadd.data import StripRenderer
+from mnistadd.drawing import draw_pieces
 from train.calibrate import number_pieces, text_piece, cut_to_ink
 
 NUMBERS = ("47", "5", "128", "209", "250")
