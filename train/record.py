@@ -23,7 +23,7 @@ def run_record(folder):
     config, metrics = read_json(f"{folder}/config.json"), read_json(f"{folder}/metrics.json")
     history = plots.read_history(f"{folder}/history.csv")
     record = {"training": config["training"], "architecture": config["architecture"], **metrics,
-              **{key: config[key] for key in ("kept_members",) if key in config}}
+              **{key: config[key] for key in ("kept_members", "fine_tuned_from") if key in config}}
     if config["model"] == "reader":
         # the history is the CNNs this run trained, not those it kept (train.reader --keep-members)
         accuracy = accuracy_metric(config["architecture"].get("members", 1) - len(config.get("kept_members", [])))
