@@ -178,6 +178,10 @@ def test_reader_fine_tunes_a_trained_reader_on_drawings(tmp_path, models_dir, sm
         match = np.flatnonzero((strips == image.numpy()).all(axis=(1, 2)))
         assert len(match) and (NUMBER_CLASSES[numbers[match[0]]] == target.numpy()).all()
     assert not any((strips == image.numpy()).all(axis=(1, 2)).any() for image in images[:6])
+    for cut, drawn in (("course", "0"), ("mixed", "0"), ("clean", "0.3")):  # every way of filling a batch of 7
+        args = train_reader.parse_args(common[4:] + ["--cut", cut, "--drawn", drawn, "--batch-size", "7"])
+        images, classes = next(iter(train_reader.training_data(args, tmp_path / "run")))
+        assert images.shape == (7, 28, 84) and classes.shape == (7, 3)
 
     train_reader.main(common + ["--lr", "1e-12", "--epochs", "1", "--steps-per-epoch", "1", "--val-size", "16",
                                 "--out", str(tmp_path / "reader")])

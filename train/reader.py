@@ -134,13 +134,15 @@ def training_data(args, work_dir):
     drawn_count = round(args.batch_size * args.drawn)
     strip_count = args.batch_size - drawn_count
     if args.cut == "mixed":
-        parts = [renderer(cut).dataset(strip_count // 2, args.seed + i) for i, cut in enumerate(("course", "clean"))]
+        sizes = (strip_count // 2, strip_count - strip_count // 2)
+        parts = [renderer(cut).dataset(size, args.seed + i) for i, (cut, size) in enumerate(zip(("course", "clean"), sizes))]
     else:
         parts = [renderer(args.cut).dataset(strip_count, args.seed)]
     if drawn_count:
         pool = drawn_pool(args, work_dir)
         parts.append(tf.data.Dataset.from_tensor_slices(pool).shuffle(len(pool[1]), seed=args.seed).repeat().batch(drawn_count))
-    batches = tf.data.Dataset.zip(*parts).map(lambda *parts: tuple(tf.concat(part, 0) for part in zip(*parts)))
+    # zipped as a tuple even when there is one part, so that each element is a tuple of (images, numbers) pairs
+    batches = tf.data.Dataset.zip(tuple(parts)).map(lambda *parts: tuple(tf.concat(part, 0) for part in zip(*parts)))
     classes = tf.constant(target_table(args))
     return batches.map(lambda images, numbers: (images, tf.gather(classes, numbers)))
 
