@@ -11,13 +11,12 @@ mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPU
 saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`).
 `--stroke` thickens or thins each training digit's strokes by a random amount. `--keep-members READER`
 grows a trained reader: the new CNNs train on their own, at the cost of their own forward passes only, and
-the saved reader averages the kept CNNs and the new ones. The shipped reader is six CNNs of 24 filters in
-bfloat16: two with stroke 0.5 (48 epochs), two more with stroke 1.0 (48 epochs), and two more with stroke
-1.5 (36 epochs, to fit an hour here when the kept CNNs still ran beside the new ones; REPORT.md):
+the saved reader averages the kept CNNs and the new ones. The shipped reader is four CNNs of 32 filters in
+bfloat16, stroke 1.0, 48 epochs each, grown one at a time (about an hour each here; REPORT.md):
 
-    python -m train.reader --select accuracy --out runs/models/reader-2
-    python -m train.reader --keep-members runs/models/reader-2 --stroke 1.0 --seed 1 --out runs/models/reader-4
-    python -m train.reader --keep-members runs/models/reader-4 --stroke 1.5 --seed 2 --epochs 36
+    python -m train.reader --members 1 --filters 32 --stroke 1.0 --seed 4 --out runs/models/reader-f32
+    python -m train.reader --keep-members runs/models/reader-f32 --members 1 --filters 32 --stroke 1.0 --seed 5 \
+        --out runs/models/reader-f32x2    # and so on: seed 6 (reader-f32x3), seed 7 (models/reader)
 
 `--init READER` fine-tunes a trained reader: all its CNNs start from its weights (its architecture replaces
 --filters/--blocks/--dense/--dropout/--members). `--drawn FRACTION` makes that share of each training batch
