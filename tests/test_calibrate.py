@@ -3,8 +3,8 @@ confident of the numbers the rule lets through, up to the decline budget in all.
 
 import numpy as np
 
-from mnistadd.abstention import declines
-from train.calibrate import DECLINE_BUDGET, confidence_floor
+from mnistadd.abstention import FEATURES, declines, rule_score
+from train.calibrate import DECLINE_BUDGET, confidence_floor, fit_logistic
 
 
 def test_the_floor_fills_the_budget_with_the_least_confident_numbers_the_rule_passed():
@@ -28,3 +28,19 @@ def test_no_floor_when_the_rule_alone_spends_the_budget():
     scores = {"number": np.log(np.full(100, 0.5)), "valid_mass": np.r_[np.full(10, -5.0), np.zeros(90)]}
     rule = {"weights": {"valid_mass": 1.0}, "bias": 0.0, "threshold": -1.0}
     assert confidence_floor(scores, rule) == 0.0
+
+
+def test_a_hidden_unit_that_barely_fires_cannot_dominate_the_rule():
+    """A unit that fires only faintly, on genuine images only, separates them perfectly; scaled by its own
+    tiny spread it would get a weight in the thousands, and an image that woke it as much as the other
+    units fire would pass on that unit alone."""
+    count = 400
+    rng = np.random.default_rng(0)
+    genuine = np.arange(count) < count // 2
+    scores = {name: rng.normal(genuine.astype(float), 1.0) for name in FEATURES}
+    scores["embedding"] = np.abs(rng.normal(1.0, 0.5, (count, 20)))
+    scores["embedding"][:, 0] = np.where(genuine, 1e-5, 0.0)
+    rule = fit_logistic(scores, genuine, embedding=True, strength=0.1)
+    spread = np.std(rule_score(scores, rule))
+    woken = abs(rule["embedding_weights"][0]) * 1.0
+    assert woken < spread
