@@ -4,7 +4,7 @@ confident of the numbers the rule lets through, up to the decline budget in all.
 import numpy as np
 
 from mnistadd.abstention import FEATURES, declines, rule_score
-from train.calibrate import DECLINE_BUDGET, confidence_floor, fit_logistic
+from train.calibrate import DECLINE_BUDGET, OUT_OF_DOMAIN_MARGIN, confidence_floor, fit_logistic, smallest_share
 
 
 def test_the_floor_fills_the_budget_with_the_least_confident_numbers_the_rule_passed():
@@ -44,3 +44,10 @@ def test_a_hidden_unit_that_barely_fires_cannot_dominate_the_rule():
     spread = np.std(rule_score(scores, rule))
     woken = abs(rule["embedding_weights"][0]) * 1.0
     assert woken < spread
+
+
+def test_the_floor_gets_the_budget_the_out_of_domain_margin_leaves():
+    least = {0.0025: OUT_OF_DOMAIN_MARGIN - 0.05, 0.005: OUT_OF_DOMAIN_MARGIN + 0.01, 0.0125: OUT_OF_DOMAIN_MARGIN + 0.07}
+    assert smallest_share({share: {"tune_out_of_domain_least": x} for share, x in least.items()}) == 0.005
+    short = {share: {"tune_out_of_domain_least": OUT_OF_DOMAIN_MARGIN - 0.1} for share in least}
+    assert smallest_share(short) == 0.0125

@@ -297,6 +297,18 @@ def calibration_section():
     alone = calibration["held_out_without_floor"]["drawn"]
     drawn = calibration["held_out"]["drawn"]
     answered = drawn["images"] * (1 - drawn["declined"])
+    share_rows = [(pct(float(share)), row["rule_name"], pct(row["tune_out_of_domain_least"]),
+                   pct(row["held_out"]["drawn"]["declined"]), pct(row["held_out"]["drawn"]["accuracy_answered"]),
+                   pct(min(row["held_out"][kind]["declined"] for kind in kinds[2:])))
+                  for share, row in calibration["shares"].items()]
+    lines += ["", f"How the {pct(calibration['decline_budget'])} budget of declined genuine drawn numbers is split: "
+              "the rule's score declines a share of them, the confidence floor the rest. The floor is what keeps "
+              "answered numbers right, so the share taken is the smallest whose kept rule still declines "
+              f"{pct(calibration['out_of_domain_margin'])} of every out-of-domain kind of the tuning part (the goal "
+              f"is 80 %, on images we do not have): {pct(calibration['out_of_domain_share'])}.", "",
+              table(["share by the rule's score", "kept rule", "tuning: least out-of-domain kind declined",
+                     "held out: drawn declined", "held out: drawn answered right",
+                     "held out: least out-of-domain kind declined"], share_rows)]
     lines += ["", f"Each candidate rule declines {pct(calibration['out_of_domain_share'])} of the genuine drawn numbers "
               "of the tuning part by its score, and its confidence floor the least confident of the rest, "
               f"{pct(calibration['decline_budget'])} in all; declined fractions on the held-out part (the kept rule "
