@@ -2,6 +2,7 @@
 confident of the numbers the rule lets through, up to the decline budget in all."""
 
 import numpy as np
+import pytest
 
 from mnistadd.abstention import FEATURES, declines, rule_score
 from train.calibrate import DECLINE_BUDGET, OUT_OF_DOMAIN_MARGIN, confidence_floor, fit_logistic, smallest_share
@@ -51,3 +52,20 @@ def test_the_floor_gets_the_budget_the_out_of_domain_margin_leaves():
     assert smallest_share({share: {"tune_out_of_domain_least": x} for share, x in least.items()}) == 0.005
     short = {share: {"tune_out_of_domain_least": OUT_OF_DOMAIN_MARGIN - 0.1} for share in least}
     assert smallest_share(short) == 0.0125
+
+
+def test_measure_applies_the_saved_calibration_to_fresh_sets_only(tmp_path):
+    from space_helpers import make_standin_models
+
+    from mnistadd.abstention import CALIBRATION_FILE
+    from mnistadd.training import write_json
+    from train.calibrate import measure_reader
+
+    models = make_standin_models(tmp_path, names=["reader"])
+    write_json(models / "reader" / CALIBRATION_FILE, {"temperature": 1.0, "seed": 0,  # a rule that declines all
+               "rule": {"weights": {"number": 0.0}, "bias": 0.0, "threshold": 1.0}})
+    table = measure_reader(models, count=4, seed=1, mnist_dir=None)
+    assert set(table) == {"strips", "drawn", "four_digits", "over_255", "letters", "scribbles"}
+    assert all(row["declined"] == 1.0 for row in table.values())
+    with pytest.raises(SystemExit, match="another --seed"):
+        measure_reader(models, count=4, seed=0, mnist_dir=None)
