@@ -219,10 +219,11 @@ class StripRenderer:
         numbers = tf.random.stateless_uniform([batch_size], seed[0], 0, MAX_NUMBER + 1, tf.int32)
         return self.render(numbers, seed[1]), numbers
 
-    def dataset(self, batch_size, seed=0):
-        """An endless `tf.data` stream of (images, numbers) batches, generated in parallel graph ops."""
+    def dataset(self, batch_size, seed=0, start=0):
+        """An endless `tf.data` stream of (images, numbers) batches, generated in parallel graph ops; batch k
+        depends on (seed, k) alone, so the stream from `start` on is the same stream's tail."""
         return (
-            tf.data.Dataset.counter()
+            tf.data.Dataset.counter(start)
             .map(lambda i: self.sample(batch_size, tf.stack([tf.constant(seed, tf.int64), i])),
                  num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)

@@ -199,6 +199,16 @@ def test_dataset_pipeline_yields_batches():
     assert images.shape == (8, 28, 84) and numbers.shape == (8,)
 
 
+def test_dataset_from_a_start_is_the_same_streams_tail():
+    """What a resumed training run relies on to go on with new strips instead of its first ones again."""
+    renderer = StripRenderer.from_split("train")
+    batches = list(renderer.dataset(batch_size=4, seed=1).take(3))
+    images, numbers = next(iter(renderer.dataset(batch_size=4, seed=1, start=2)))
+    np.testing.assert_array_equal(images, batches[2][0])
+    np.testing.assert_array_equal(numbers, batches[2][1])
+    assert not np.array_equal(images, batches[0][0])
+
+
 def test_bad_cut_and_missing_digits_are_refused():
     images, labels = split_digits("test")
     with pytest.raises(ValueError, match="unknown cut"):

@@ -257,7 +257,8 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    callbacks = train_reader.training_callbacks
+    callbacks, batches_done, starts = train_reader.training_callbacks, train_reader.batches_done, []
+    monkeypatch.setattr(train_reader, "batches_done", lambda *a: starts.append(batches_done(*a)) or starts[-1])
     monkeypatch.setattr(train_reader, "training_callbacks", lambda *a: callbacks(*a) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
         train_reader.main(args)
@@ -266,6 +267,7 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
     train_reader.main(args + ["--resume"])
     epochs = [line.split(",")[0] for line in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
     assert epochs == ["0", "1", "2"]  # the resumed run did only the epoch that was missing
+    assert starts == [0, 4]  # and its strips went on after the 2 x 2 batches already used
 
 
 # --- the adder --------------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ from mnistadd.data import StripRenderer
 from mnistadd.evaluate import course_val_accuracy
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
 from mnistadd.reader import NUMBER_CLASSES, POSITIONS, ensemble_members
-from mnistadd.training import (copy_weights, cosine_schedule, finish_training, inference_copy, prepare_work_dir,
-                               read_json, training_callbacks, training_digits)
+from mnistadd.training import (batches_done, copy_weights, cosine_schedule, finish_training, inference_copy,
+                               prepare_work_dir, read_json, training_callbacks, training_digits)
 
 
 VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
@@ -121,7 +121,8 @@ def train(args):
     work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
     val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=VALIDATION_SEED),
                          args.supervision)
-    batches = (StripRenderer.from_split("train", args.mnist_dir, args.train_digits).dataset(2 * args.batch_size, args.seed)
+    batches = (StripRenderer.from_split("train", args.mnist_dir, args.train_digits)
+               .dataset(2 * args.batch_size, args.seed, batches_done(work_dir, args.steps_per_epoch))
                .map(lambda images, numbers: as_pairs(images, numbers, args.supervision)))
     val_inputs, val_sums = val_pairs[0], keras.ops.convert_to_numpy(val_pairs[1]["sum"])
     if args.init_reader:

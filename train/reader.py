@@ -46,8 +46,8 @@ from mnistadd.drawing import drawn_strips
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import (copy_weights, cosine_schedule, finish_training, inference_copy, prepare_work_dir,
-                               read_json, training_callbacks, training_digits)
+from mnistadd.training import (batches_done, copy_weights, cosine_schedule, finish_training, inference_copy,
+                               prepare_work_dir, read_json, training_callbacks, training_digits)
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
@@ -132,14 +132,16 @@ def training_data(args, work_dir):
 
     drawn_count = round(args.batch_size * args.drawn)
     strip_count = args.batch_size - drawn_count
+    start = batches_done(work_dir, args.steps_per_epoch)  # after --resume: where the interrupted run stopped
     if args.cut == "mixed":
         sizes = (strip_count // 2, strip_count - strip_count // 2)
-        parts = [renderer(cut).dataset(size, args.seed + i) for i, (cut, size) in enumerate(zip(("course", "clean"), sizes))]
+        parts = [renderer(cut).dataset(size, args.seed + i, start) for i, (cut, size) in enumerate(zip(("course", "clean"), sizes))]
     else:
-        parts = [renderer(args.cut).dataset(strip_count, args.seed)]
+        parts = [renderer(args.cut).dataset(strip_count, args.seed, start)]
     if drawn_count:
         pool = drawn_pool(args, work_dir)
-        parts.append(tf.data.Dataset.from_tensor_slices(pool).shuffle(len(pool[1]), seed=args.seed).repeat().batch(drawn_count))
+        parts.append(tf.data.Dataset.from_tensor_slices(pool).shuffle(len(pool[1]), seed=args.seed).repeat()
+                     .batch(drawn_count).skip(start))
     # zipped as a tuple even when there is one part, so that each element is a tuple of (images, numbers) pairs
     batches = tf.data.Dataset.zip(tuple(parts)).map(lambda *parts: tuple(tf.concat(part, 0) for part in zip(*parts)))
     classes = tf.constant(target_table(args))
