@@ -28,7 +28,7 @@ card `README.md`, `requirements.txt`) at the repo's root, the `mnistadd/` packag
     {"reader": "ORG/mnistadd-reader", "adder": null, "end2end": null}
 
 A repo id means "load from that Hub model repo"; `null` means "load `models/<name>/` inside the Space",
-which `--bundle-models` uploads (only the files loading and the card need) for each trained model given
+which `--bundle-models` uploads (what loading, the decline rule, the About tab and the card need) for each trained model given
 no repo. A model neither bundled nor given a repo is null too: the app should show it as unavailable.
 The app reads the file with `read_space_config()`, where a Space variable `MNISTADD_<NAME>_REPO` (e.g.
 `MNISTADD_READER_REPO`) overrides one entry without a new commit; with no file (running locally), every
@@ -62,8 +62,9 @@ ROOT = PACKAGE_DIR.parent
 SPACE_DIR = ROOT / "space"
 MODELS = ("reader", "adder", "end2end")
 SPACE_CONFIG_FILE = "space_config.json"
-# What a Space needs of a bundled model folder: the model, what its predictor reads, and the card.
-BUNDLED_MODEL_FILES = ("model.keras", "config.json", "metrics.json", "README.md", "*.png")
+# What a Space needs of a bundled model folder: the model, what its predictor reads (config.json, and the
+# reader's calibration.json: without it nothing is declined), the figures About shows (*.json, *.png), the card.
+BUNDLED_MODEL_FILES = ("model.keras", "*.json", "README.md", "*.png")
 # Never uploaded from a model folder: the atomic writers' temporary files and anything hidden.
 IGNORED_FILES = ["*.tmp", ".*"]
 

@@ -3,6 +3,7 @@ into a fresh cache, and check the card, the Space upload and every error path.""
 
 import hashlib
 import json
+import shutil
 import socket
 
 import numpy as np
@@ -255,12 +256,14 @@ def test_pulling_offline_what_was_never_cached_says_so(fake_hub, monkeypatch):
 
 
 def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_reader, fake_hub, tmp_path):
-    folder = trained_reader
+    folder = tmp_path / "models" / "reader"
+    shutil.copytree(trained_reader, folder)
     space = tmp_path / "space"
     space.mkdir()
     (space / "app.py").write_text("import gradio\n")
     (space / "README.md").write_text("---\nsdk: gradio\napp_file: app.py\n---\n# Demo\n")
     (space / "requirements.txt").write_text("gradio\n")
+    (folder / "calibration.json").write_text('{"temperature": 1.0}')  # the decline rule travels with the model
 
     url = hub.deploy_space("org/demo", {"adder": "org/mnistadd-adder"}, bundle_models=True,
                            space_dir=space, models_dir=folder.parent)
@@ -268,7 +271,8 @@ def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_read
     files = fake_hub.files("org/demo", repo_type="space")
     assert url.startswith(f"{fake_hub.endpoint}/spaces/org/demo/commit/")
     assert {"app.py", "README.md", "requirements.txt", "mnistadd/hub.py", "mnistadd/api.py",
-            "models/reader/model.keras", "models/reader/config.json", "models/reader/history.png"} <= set(files)
+            "models/reader/model.keras", "models/reader/config.json", "models/reader/calibration.json",
+            "models/reader/history.png"} <= set(files)
     assert "models/reader/history.csv" not in files
     config = json.loads(files["space_config.json"])
     assert config == {"reader": None, "adder": "org/mnistadd-adder", "end2end": None}
