@@ -306,10 +306,27 @@ def plot_calibration(report, path):
 
 # ------------------------------------------------------------------------------------------ fitting
 
-def calibrate_reader(models_dir, count, seed, mnist_dir):
+def sets_and_evidence(models_dir, count, seed, mnist_dir):
+    """The data sets (`datasets`) and each set's members' evidence from the reader in `models_dir`."""
     reader = load("reader", models_dir=models_dir)
     sets = datasets(count, seed, mnist_dir)
-    report = fit_rules(sets, {name: reader.evidence(strips) for name, (strips, _) in sets.items()})
+    return sets, {name: reader.evidence(strips) for name, (strips, _) in sets.items()}
+
+
+def scored_sets(sets, member_evidence, temperature, rows=None):
+    """{name: (numbers read, true numbers, evidence scores)} for the rows `rows[name]` of each set (all
+    of them without `rows`), at `temperature`."""
+    out = {}
+    for name, (strips, truth) in sets.items():
+        probs, features = member_evidence[name]
+        part = rows[name] if rows else slice(None)
+        numbers, scores = evidence(probs[:, part], features[:, part], strips[part], temperature)
+        out[name] = (numbers, truth[part], scores)
+    return out
+
+
+def calibrate_reader(models_dir, count, seed, mnist_dir):
+    report = fit_rules(*sets_and_evidence(models_dir, count, seed, mnist_dir))
     folder = model_folder("reader", models_dir=models_dir)
     report.update(seed=seed, environment=environment(),
                   reader_sha256=reader_fingerprint(folder))
@@ -327,13 +344,7 @@ def fit_rules(sets, member_evidence):
              for i, part in enumerate(("fit", "tune", "held_out"))}
 
     def scored(part, temperature):
-        out = {}
-        for name, (strips, truth) in sets.items():
-            probs, features = member_evidence[name]
-            rows = parts[part][name]
-            numbers, scores = evidence(probs[:, rows], features[:, rows], strips[rows], temperature)
-            out[name] = (numbers, truth[rows], scores)
-        return out
+        return scored_sets(sets, member_evidence, temperature, parts[part])
 
     def genuine_log_probs(part, temperature):  # the true number's log-probability, genuine sets
         out = []
@@ -400,12 +411,8 @@ def measure_reader(models_dir, count, seed, mnist_dir):
     calibration = read_json(folder / CALIBRATION_FILE)
     if calibration["seed"] == seed:
         raise SystemExit(f"the calibration was fitted on sets drawn with seed {seed}: measure it with another --seed")
-    reader = load("reader", models_dir=models_dir)
-    scored = {}
-    for name, (strips, truth) in datasets(count, seed, mnist_dir).items():
-        numbers, scores = evidence(*reader.evidence(strips), strips, calibration["temperature"])
-        scored[name] = (numbers, truth, scores)
-    return decline_table(calibration["rule"], scored)
+    sets, member_evidence = sets_and_evidence(models_dir, count, seed, mnist_dir)
+    return decline_table(calibration["rule"], scored_sets(sets, member_evidence, calibration["temperature"]))
 
 
 def calibrate_end2end(models_dir, count, seed, mnist_dir):

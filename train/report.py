@@ -40,9 +40,13 @@ def pct(value):
     return f"{100 * value:.2f} %"
 
 
+def binomial_se(fraction, count):
+    return np.sqrt(fraction * (1 - fraction) / count)
+
+
 def pct_se(fraction, count):
     """A fraction measured on `count` images, with its binomial standard error."""
-    return f"{100 * fraction:.2f} ± {100 * np.sqrt(fraction * (1 - fraction) / count):.2f} %"
+    return f"{100 * fraction:.2f} ± {100 * binomial_se(fraction, count):.2f} %"
 
 
 def table(header, rows):
@@ -321,7 +325,7 @@ def calibration_section():
               f"Held out, the kept rule declines {pct_se(drawn['declined'], drawn['images'])} of the "
               f"{drawn['images']:,} genuine drawn numbers and answers {pct_se(drawn['accuracy_answered'], answered)} of "
               "the rest right (± one binomial standard error: a part of this size measures a 3 % goal to about "
-              f"± {100 * np.sqrt(0.03 * 0.97 / drawn['images']):.1f} points).", "",
+              f"± {100 * binomial_se(0.03, drawn['images']):.1f} points).", "",
               table(["rule", "strips declined", "drawn declined", "four digits declined", "256-999 declined",
                      "letters declined", "scribbles declined", "drawn answered right", "tuning: out-of-domain declined"], rows),
               "", "![reader calibration: reliability and accuracy against coverage](models/reader/calibration.png)", ""]
