@@ -8,6 +8,7 @@ calls on CPU take a few percent longer). Training that starts from a saved model
 weights (`copy_weights`). Trainers measure their figures on the int8 copy that they save (the training
 log, history.csv, is the float model's)."""
 
+import csv
 import json
 import os
 import platform
@@ -39,15 +40,50 @@ def training_callbacks(work_dir, monitor, patience, mode="max"):
 
     `BackupAndRestore` keeps the model, optimizer and epoch in `work_dir/backup`, so running the same
     command again (`--resume`) continues an interrupted run where it stopped. `best.keras` keeps the
-    best model so far, so a run that fails after training still leaves its result."""
+    best model so far, so a run that fails after training still leaves its result. After `--resume`, the
+    checkpoint and early stopping go on from the interrupted run's best epoch (`ResumableEarlyStopping`)."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    early_stopping = ResumableEarlyStopping(work_dir, monitor=monitor, mode=mode, patience=patience)
     return [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
-        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True),
+        early_stopping,
         keras.callbacks.CSVLogger(str(work_dir / "history.csv"), append=True),
-        keras.callbacks.ModelCheckpoint(str(work_dir / "best.keras"), monitor=monitor, mode=mode, save_best_only=True),
+        keras.callbacks.ModelCheckpoint(str(work_dir / "best.keras"), monitor=monitor, mode=mode, save_best_only=True,
+                                        initial_value_threshold=early_stopping.past_best()[0]),
     ]
+
+
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping that restores the best weights, and after `--resume` counts the interrupted run's
+    epochs too: their best value, its epoch and the epochs since (history.csv), and that epoch's weights
+    (best.keras). Plain `EarlyStopping` starts afresh with each `fit`, so patience would restart and the
+    weights finally kept could be a resumed epoch's although an earlier one was better."""
+
+    def __init__(self, work_dir, **kwargs):
+        super().__init__(restore_best_weights=True, **kwargs)
+        self.work_dir = Path(work_dir)
+
+    def past_best(self):
+        """(best value, its epoch, epochs done) of the interrupted run in `work_dir`; (None, None, 0) when
+        there is none: no history, or no best.keras from it."""
+        history = self.work_dir / "history.csv"
+        if not history.exists() or not (self.work_dir / "best.keras").exists():
+            return None, None, 0
+        with history.open() as f:
+            values = [float(row[self.monitor]) for row in csv.DictReader(f)]
+        if not values:
+            return None, None, 0
+        epoch = (min if self.mode == "min" else max)(range(len(values)), key=values.__getitem__)
+        return values[epoch], epoch, len(values)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        best, epoch, epochs = self.past_best()
+        if best is not None:
+            self.best, self.best_epoch, self.wait = best, epoch, epochs - 1 - epoch
+            checkpoint = keras.saving.load_model(self.work_dir / "best.keras", compile=False, safe_mode=True)
+            self.best_weights = checkpoint.get_weights()
 
 
 def training_digits(args):

@@ -11,13 +11,14 @@ import keras
 import numpy as np
 import pytest
 
+from benchmarks import reader_mix
 from mnistadd import evaluate, load, plots
 from mnistadd.adder import VOCABULARY, decode_sums, encode_queries, encode_sums, pair_split
 from mnistadd.addition import CarrySumLikelihood
 from mnistadd.end2end import PositionDigits, SumDistribution, build_end2end
 from mnistadd.reader import (NUMBER_CLASSES, build_ctc_reader, build_reader, ctc_number_log_probs, encode_numbers,
                              ensemble_members, number_log_probs, read_numbers)
-from mnistadd.training import copy_weights, inference_copy, leaf_layers
+from mnistadd.training import copy_weights, inference_copy, leaf_layers, training_callbacks
 from train import adder as train_adder
 from train import end2end as train_end2end
 from train import record as train_record
@@ -163,6 +164,21 @@ def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir
         train_reader.parse_args(["--keep-members", str(models_dir / "reader"), "--select", "accuracy"])
 
 
+def test_reader_mix_reports_each_reader_and_both_averages(tmp_path, models_dir):
+    """benchmarks.reader_mix: each reader's chosen-by figures and the two averages (no course_val here); a
+    reader averaged with itself reads exactly as it does alone, whichever way the average weighs."""
+    folder = str(models_dir / "reader")
+    reader_mix.main([folder, folder, "--out", str(tmp_path / "mix.json")])
+    result = json.loads((tmp_path / "mix.json").read_text())
+    alone = result["readers"][0]
+    assert alone["cnns"] == 2 and alone["course_val_number_accuracy"] is None
+    assert len(alone["val_number_accuracy_draws"]) == 4
+    assert {key: value for key, value in alone.items() if key not in ("folder", "cnns")} == \
+        result["averaged_by_cnns"] == result["averaged_by_readers"]
+    with pytest.raises(SystemExit):
+        reader_mix.main([folder])
+
+
 def test_reader_fine_tunes_a_trained_reader_on_drawings(tmp_path, models_dir, small_mnist_dir):
     """--init: every CNN starts from a trained reader, in its architecture whatever the flags say; --drawn: a
     share of each batch is drawings read through to_strip, from a pool made once and kept for --resume."""
@@ -268,6 +284,33 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
     epochs = [line.split(",")[0] for line in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
     assert epochs == ["0", "1", "2"]  # the resumed run did only the epoch that was missing
     assert starts == [0, 4]  # and its strips went on after the 2 x 2 batches already used
+
+
+def test_resumed_early_stopping_and_checkpoint_go_on_from_the_best_epoch(tmp_path):
+    """After --resume, early stopping knows the interrupted run's best epoch, the epochs since, and that
+    epoch's weights (best.keras), and the checkpoint is only replaced by a better epoch; a fresh run, none."""
+    def tiny_model():
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+    best = tiny_model()
+    best.save(tmp_path / "best.keras")
+    (tmp_path / "history.csv").write_text("epoch,val_loss\n0,0.5\n1,0.2\n2,0.4\n")
+    callbacks = training_callbacks(tmp_path, "val_loss", patience=5, mode="min")
+    early_stopping = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
+    checkpoint = next(c for c in callbacks if isinstance(c, keras.callbacks.ModelCheckpoint))
+    resumed = tiny_model()
+    early_stopping.set_model(resumed)
+    early_stopping.on_train_begin()
+    assert (early_stopping.best, early_stopping.best_epoch, early_stopping.wait) == (0.2, 1, 1)
+    for kept, saved in zip(early_stopping.best_weights, best.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, saved)
+    assert checkpoint.best == 0.2
+    early_stopping.on_epoch_end(3, {"val_loss": 0.3})  # worse than epoch 1: the weights kept stay epoch 1's
+    early_stopping.on_train_end()
+    np.testing.assert_array_equal(resumed.get_weights()[0], best.get_weights()[0])
+
+    fresh = training_callbacks(tmp_path / "fresh", "val_loss", patience=5, mode="min")
+    assert next(c for c in fresh if isinstance(c, keras.callbacks.ModelCheckpoint)).best is None
 
 
 # --- the adder --------------------------------------------------------------------------------------
