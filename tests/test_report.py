@@ -39,3 +39,16 @@ def test_a_grown_reader_says_its_time_is_its_last_runs(models_dir):
                  kept_members=[{"seed": 0}] * 4)
     assert "the last training run only, which added 2 of its 6 CNNs" in row(report.results_table(), "reader",
                                                                                "training wall time")
+
+
+def test_reader_mix_finding_quotes_each_reader_both_averages_and_the_shipped_reader(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "EXPERIMENTS", tmp_path)
+    figures = lambda course_val, draws: {"course_val_number_accuracy": course_val, "val_number_accuracy_draws_mean": draws}
+    write_json(tmp_path / "reader-mix-a-b.json", {
+        "readers": [{"folder": "a", "cnns": 4, **figures(0.9914, 0.99095)}, {"folder": "b", "cnns": 6, **figures(0.9913, 0.9902)}],
+        "averaged_by_cnns": figures(0.9917, 0.9907), "averaged_by_readers": figures(0.9919, 0.9908)})
+    finding, = report.reader_mix_findings({"validation": figures(0.9914, 0.9909)})
+    assert "`python -m benchmarks.reader_mix a b`" in finding and "`b` (6 CNNs) course_val 99.13 %" in finding
+    assert "Every CNN weighing the same: course_val 99.17 %, mean of 4 draws 99.07 %" in finding
+    assert "every reader weighing the same" in finding and "course_val 99.19 %, mean of 4 draws 99.08 %" in finding
+    assert finding.endswith("The shipped reader: course_val 99.14 %, mean of 4 draws 99.09 %.")

@@ -474,6 +474,7 @@ def reader_full_runs():
     findings += [finding for _, run in runs for finding in kept_epoch_findings(run, runs)]
     findings += ensemble_size_findings(runs)
     findings += wider_cnn_findings(runs)
+    findings += reader_mix_findings(shipped)
     if cnn_count(shipped) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -535,6 +536,22 @@ def wider_cnn_findings(runs):
             f"{pct(best_alone)}."
             + (" A wider CNN alone reads about as well as two narrower ones in the same time: the stronger member to "
                "grow the next ensemble from." if validation["val_number_accuracy"] > best_alone else ""))
+    return findings
+
+
+def reader_mix_findings(shipped):
+    """Finished readers averaged with no training (`benchmarks.reader_mix`, `experiments/reader-mix-*.json`),
+    against the shipped reader on what readers are chosen by."""
+    findings = []
+    for path in sorted(EXPERIMENTS.glob("reader-mix-*.json")):
+        mix = read_json(path)
+        figures = lambda f: f"course_val {pct(f['course_val_number_accuracy'])}, mean of 4 draws {pct(f['val_number_accuracy_draws_mean'])}"
+        alone = "; ".join(f"`{r['folder']}` ({r['cnns']} CNNs) {figures(r)}" for r in mix["readers"])
+        findings.append(
+            f"Finished readers averaged, no training (`python -m benchmarks.reader_mix {' '.join(r['folder'] for r in mix['readers'])}`, "
+            f"`experiments/{path.name}`): {alone}. Every CNN weighing the same: {figures(mix['averaged_by_cnns'])}; every "
+            f"reader weighing the same (the end-to-end model's digit reader, given several `--init-reader`): "
+            f"{figures(mix['averaged_by_readers'])}. The shipped reader: {figures(shipped['validation'])}.")
     return findings
 
 
