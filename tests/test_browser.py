@@ -180,8 +180,11 @@ def test_sum_two_images(page, screenshots):
     button(page, "Random pair").click()
     page.get_by_text(re.compile(r"Against the true \d+ \+ \d+ = \d+")).wait_for()
     end_to_end = page.get_by_label("End-to-end model's sum").input_value()
-    # the table of candidate sums renders after the text outputs: wait for it rather than look once
-    expect(page.get_by_role("cell", name=re.compile(rf"^{end_to_end} \("))).to_be_visible()
+    # the table of candidate sums renders after the text outputs: wait for it rather than look once. A strip
+    # the reader declines (the stand-in's rule: more than three glyphs, as a digit's broken stroke can make)
+    # leaves the sums empty, and the table says which image it is not sure of
+    cell = rf"^{end_to_end} \(" if end_to_end else r"^not sure: the (first|second) image"
+    expect(page.get_by_role("cell", name=re.compile(cell))).to_be_visible()
     page.screenshot(path=screenshots / "3-sum.png", full_page=True)
 
 
