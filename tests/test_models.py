@@ -280,7 +280,8 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
         train_reader.main(args)
     assert any((tmp_path / "run" / "backup").iterdir())
     monkeypatch.setattr(train_reader, "training_callbacks", callbacks)
-    train_reader.main(args + ["--resume"])
+    _, metrics, _ = train_reader.train(train_reader.parse_args(args + ["--resume"]))
+    assert metrics["train_epochs_this_run"] == 1  # what its seconds are the time of
     epochs = [line.split(",")[0] for line in (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]]
     assert epochs == ["0", "1", "2"]  # the resumed run did only the epoch that was missing
     assert starts == [0, 4]  # and its strips went on after the 2 x 2 batches already used

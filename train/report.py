@@ -391,8 +391,10 @@ def reader_full_runs():
     before, shipped = by_elastic[0.0], runs[-1][1]
     single_512 = next(run for run in single if run["training"]["dense"] == 512 and  # the best single CNN
                       setting(run, "precision", "float32") == "float32")
-    ms_per_step = lambda run: round(1000 * run["validation"]["train_seconds_this_run"] /  # these runs ran all their epochs
-                                    (run["training"]["epochs"] * run["training"]["steps_per_epoch"]))
+    # the seconds and epochs of the last run (after --resume, the resumed part); records from before
+    # train_epochs_this_run was kept count all the epochs, too many for a resumed run (the five-CNN one)
+    ms_per_step = lambda run: round(1000 * run["validation"]["train_seconds_this_run"] / (
+        run["validation"].get("train_epochs_this_run", run["training"]["epochs"]) * run["training"]["steps_per_epoch"]))
     findings.append(
         f"Fitting more, then: one CNN with dense {single_512['training']['dense']}, dropout "
         f"{single_512['training']['dropout']} reaches {pct(single_512['final_epoch_train_number_accuracy'])} training and "
