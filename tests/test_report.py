@@ -52,3 +52,17 @@ def test_reader_mix_finding_quotes_each_reader_both_averages_and_the_shipped_rea
     assert "Every CNN weighing the same: course_val 99.17 %, mean of 4 draws 99.07 %" in finding
     assert "every reader weighing the same" in finding and "course_val 99.19 %, mean of 4 draws 99.08 %" in finding
     assert finding.endswith("The shipped reader: course_val 99.14 %, mean of 4 draws 99.09 %.")
+
+
+def test_more_training_finding_skips_the_fine_tuning_on_drawings(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "EXPERIMENTS", tmp_path)
+    validation = lambda course_val, members: {"val_number_accuracy": 0.9912, "val_number_accuracy_draws_mean": 0.9909,
+                                              "course_val_number_accuracy": course_val, "val_number_accuracy_members": members,
+                                              "train_seconds_this_run": 1965}
+    training = {"init": "models/reader", "lr": 1e-4, "epochs": 6, "stroke": 1.0}
+    write_json(tmp_path / "reader-a-finetune.json", {"training": {**training, "drawn": 0.0}, "validation": validation(0.9911, [0.99])})
+    write_json(tmp_path / "reader-drawn-finetune.json", {"training": {**training, "drawn": 0.25}, "validation": validation(0.9909, [0.98])})
+    finding, = report.more_training_findings({"validation": validation(0.9914, [0.9902])})
+    assert "`--init models/reader --lr 0.0001 --epochs 6`" in finding and "`experiments/reader-a-finetune.json`" in finding
+    assert "course_val 99.11 %; each CNN alone: 99.00 %" in finding
+    assert finding.endswith("course_val 99.14 %; each CNN alone: 99.02 %.")

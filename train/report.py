@@ -477,6 +477,7 @@ def reader_full_runs():
     findings += ensemble_size_findings(runs)
     findings += wider_cnn_findings(runs)
     findings += reader_mix_findings(shipped)
+    findings += more_training_findings(shipped)
     if cnn_count(shipped) == 1:
         findings.append(
             "Within the hour, an ensemble's CNNs are weaker than the single 32-filter CNN trained 45 epochs (fewer "
@@ -554,6 +555,27 @@ def reader_mix_findings(shipped):
             f"`experiments/{path.name}`): {alone}. Every CNN weighing the same: {figures(mix['averaged_by_cnns'])}; every "
             f"reader weighing the same (the end-to-end model's digit reader, given several `--init-reader`): "
             f"{figures(mix['averaged_by_readers'])}. The shipped reader: {figures(shipped['validation'])}.")
+    return findings
+
+
+def more_training_findings(shipped):
+    """The shipped reader's CNNs trained further on fresh strips, no drawings (`train.reader --init`,
+    `experiments/reader-*-finetune.json`), against the shipped reader."""
+    findings = []
+    for path in sorted(EXPERIMENTS.glob("reader-*-finetune.json")):
+        run = read_json(path)
+        training, validation = run["training"], run["validation"]
+        if training.get("drawn"):
+            continue  # the fine-tuning on drawings has a section of its own (the app's)
+        figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
+                             f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
+        findings.append(
+            f"More training for the shipped reader's CNNs (`--init {training['init']} --lr {training['lr']} --epochs "
+            f"{training['epochs']}`, stroke {training['stroke']}, fresh strips, {validation['train_seconds_this_run']:,} s; "
+            f"`experiments/{path.name}`): {figures(validation)}; each CNN alone: "
+            f"{', '.join(pct(a) for a in validation['val_number_accuracy_members'])}. The shipped reader: "
+            f"{figures(shipped['validation'])}; each CNN alone: "
+            f"{', '.join(pct(a) for a in shipped['validation']['val_number_accuracy_members'])}.")
     return findings
 
 
