@@ -91,17 +91,13 @@ def training_digits(args):
     return len(split_digits("train", args.mnist_dir)[1][:args.train_digits])
 
 
-def epochs_done(work_dir):
-    """Epochs a run in `work_dir` has finished: the rows of its history.csv (none in a fresh work directory)."""
-    history = Path(work_dir) / "history.csv"
-    return max(len(history.read_text().splitlines()) - 1, 0) if history.exists() else 0
-
-
 def batches_done(work_dir, steps_per_epoch):
-    """Training batches an interrupted run in `work_dir` has used: its finished epochs times
-    `steps_per_epoch`. A resumed run's stream starts there, so that it goes on with the strips an
-    uninterrupted run would see, not its first epochs again."""
-    return epochs_done(work_dir) * steps_per_epoch
+    """Training batches an interrupted run in `work_dir` has used: its finished epochs (the rows of its
+    history.csv; none in a fresh work directory) times `steps_per_epoch`. A resumed run's stream starts
+    there, so that it goes on with the strips an uninterrupted run would see, not its first epochs again."""
+    history = Path(work_dir) / "history.csv"
+    epochs = len(history.read_text().splitlines()) - 1 if history.exists() else 0
+    return max(epochs, 0) * steps_per_epoch
 
 
 def prepare_work_dir(work_dir, resume):

@@ -46,7 +46,7 @@ from mnistadd.drawing import drawn_strips
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
-from mnistadd.training import (batches_done, copy_weights, cosine_schedule, epochs_done, finish_training, inference_copy,
+from mnistadd.training import (batches_done, copy_weights, cosine_schedule, finish_training, inference_copy,
                                prepare_work_dir, read_json, training_callbacks, training_digits)
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
@@ -256,8 +256,8 @@ def train(args):
     # CTC has no per-position accuracy to follow while training, only its loss
     monitor, mode = ("val_loss", "min") if ctc or args.select == "loss" else (f"val_{accuracy}", "max")
     targets = lambda classes: dict.fromkeys(view.output_names, classes)  # every output reads the same number
-    started, epochs_before = time.time(), epochs_done(work_dir)
-    view.fit(
+    started = time.time()
+    fitted = view.fit(
         training_data(args, work_dir).map(lambda images, classes: (images, targets(classes))),
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
@@ -266,7 +266,6 @@ def train(args):
         shuffle=False,  # the stream is random already
     )
     seconds = round(time.time() - started)  # after --resume: the resumed part only, as are its epochs
-    epochs = epochs_done(work_dir) - epochs_before
     model = saved_reader(args, model)
     # each CNN's probabilities once; the ensemble's are their average, as its Average layer computes
     member_probs = [member.predict(val_images, batch_size=512, verbose=0) for member in ensemble_members(model)]
@@ -279,7 +278,7 @@ def train(args):
         read = lambda images: read_numbers(model.predict(images, batch_size=512, verbose=0))[0]
         val_metrics.update(**validation_draws(read, args.mnist_dir, args.val_size), **course_val_accuracy(read, "reader"))
     val_metrics.update(val_images=args.val_size, train_digits=training_digits(args), train_seconds_this_run=seconds,
-                       train_epochs_this_run=epochs, parameters=model.count_params())
+                       train_epochs_this_run=len(fitted.epoch), parameters=model.count_params())
     return model, val_metrics, work_dir
 
 

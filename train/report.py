@@ -515,6 +515,12 @@ def ensemble_size_findings(runs):
     return findings
 
 
+def chosen_by_figures(validation):
+    """A reader's validation figures that readers are chosen by, in words."""
+    return (f"validation {pct(validation['val_number_accuracy'])}, mean of 4 draws "
+            f"{pct(validation['val_number_accuracy_draws_mean'])}, course_val {pct(validation['course_val_number_accuracy'])}")
+
+
 def wider_cnn_findings(runs):
     """A single CNN wider than the ensembles' 24-filter ones, on all 54,000 training digits, against the first
     two 24-filter CNNs together and the best 24-filter CNN alone."""
@@ -525,8 +531,6 @@ def wider_cnn_findings(runs):
                       for a in run["validation"].get("val_number_accuracy_members", [])), default=None)
     if not first_pair or best_alone is None:
         return []
-    figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
-                         f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
     pair = first_pair[0]["validation"]
     findings = []
     for run in (run for run in on_all if cnn_count(run) == 1 and run["training"]["filters"] > 24):
@@ -534,8 +538,8 @@ def wider_cnn_findings(runs):
         findings.append(
             f"One CNN of {training['filters']} first-block filters on all 54,000 digits (`--members 1 --filters "
             f"{training['filters']}`, stroke {training['stroke']}, {training['epochs']} epochs, "
-            f"{validation['train_seconds_this_run']:,} s): {figures(validation)}; the first two 24-filter CNNs "
-            f"together: {figures(pair)} ({pair['train_seconds_this_run']:,} s); the best 24-filter CNN alone: validation "
+            f"{validation['train_seconds_this_run']:,} s): {chosen_by_figures(validation)}; the first two 24-filter CNNs "
+            f"together: {chosen_by_figures(pair)} ({pair['train_seconds_this_run']:,} s); the best 24-filter CNN alone: validation "
             f"{pct(best_alone)}."
             + (" A wider CNN alone reads about as well as two narrower ones in the same time: the stronger member to "
                "grow the next ensemble from." if validation["val_number_accuracy"] > best_alone else ""))
@@ -545,10 +549,10 @@ def wider_cnn_findings(runs):
 def reader_mix_findings(shipped):
     """Finished readers averaged with no training (`benchmarks.reader_mix`, `experiments/reader-mix-*.json`),
     against the shipped reader on what readers are chosen by."""
+    figures = lambda f: f"course_val {pct(f['course_val_number_accuracy'])}, mean of 4 draws {pct(f['val_number_accuracy_draws_mean'])}"
     findings = []
     for path in sorted(EXPERIMENTS.glob("reader-mix-*.json")):
         mix = read_json(path)
-        figures = lambda f: f"course_val {pct(f['course_val_number_accuracy'])}, mean of 4 draws {pct(f['val_number_accuracy_draws_mean'])}"
         alone = "; ".join(f"`{r['folder']}` ({r['cnns']} CNNs) {figures(r)}" for r in mix["readers"])
         findings.append(
             f"Finished readers averaged, no training (`python -m benchmarks.reader_mix {' '.join(r['folder'] for r in mix['readers'])}`, "
@@ -567,14 +571,12 @@ def more_training_findings(shipped):
         training, validation = run["training"], run["validation"]
         if training.get("drawn"):
             continue  # the fine-tuning on drawings has a section of its own (the app's)
-        figures = lambda v: (f"validation {pct(v['val_number_accuracy'])}, mean of 4 draws "
-                             f"{pct(v['val_number_accuracy_draws_mean'])}, course_val {pct(v['course_val_number_accuracy'])}")
         findings.append(
             f"More training for the shipped reader's CNNs (`--init {training['init']} --lr {training['lr']} --epochs "
             f"{training['epochs']}`, stroke {training['stroke']}, fresh strips, {validation['train_seconds_this_run']:,} s; "
-            f"`experiments/{path.name}`): {figures(validation)}; each CNN alone: "
+            f"`experiments/{path.name}`): {chosen_by_figures(validation)}; each CNN alone: "
             f"{', '.join(pct(a) for a in validation['val_number_accuracy_members'])}. The shipped reader: "
-            f"{figures(shipped['validation'])}; each CNN alone: "
+            f"{chosen_by_figures(shipped['validation'])}; each CNN alone: "
             f"{', '.join(pct(a) for a in shipped['validation']['val_number_accuracy_members'])}.")
     return findings
 
