@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 MODELS_DIR = Path(os.environ.get("MNISTADD_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
+RUNS_DIR = Path(os.environ.get("MNISTADD_RUNS_DIR", Path(__file__).resolve().parent.parent / "runs"))  # trainers' work
 REQUIRED_FILES = ("model.keras", "config.json")
 
 

@@ -190,14 +190,26 @@ def save_model_folder(out_dir, model, config, metrics, history_csv, extra_files=
     return out_dir
 
 
+def recipe_record(args, metrics):
+    """The config's "recipe" entry when a recipe trained the model (`train.recipe` sets `args.recipe_entry`):
+    its name, the one command that reproduces it, and the training seconds of all its steps."""
+    entry = getattr(args, "recipe_entry", None)
+    if entry is None:
+        return {}
+    seconds = metrics.get("train_seconds_this_run", metrics.get("train_seconds", 0))
+    return {"recipe": {"name": entry["name"], "command": entry["command"],
+                       "train_seconds": entry["earlier_train_seconds"] + seconds}}
+
+
 def finish_training(args, model, config, metrics, work_dir, extra_files=(), test=None):
-    """Writes the model folder `args.out` (config with the run's settings and environment, validation
-    metrics, `test` metrics when the trainer measured them, history, plots, model card), then pushes it
-    to the Hub if `--push-to-hub` asked."""
+    """Writes the model folder `args.out` (config with the run's settings, the recipe that trained it and
+    the environment, validation metrics, `test` metrics when the trainer measured them, history, plots,
+    model card), then pushes it to the Hub if `--push-to-hub` asked."""
     from mnistadd.hub import push, write_model_card  # the Hub client is only needed once training is done
 
-    settings = {key: value for key, value in vars(args).items() if key not in ("push_to_hub", "private", "resume")}
-    config = {**config, "training": settings, "environment": environment()}
+    settings = {key: value for key, value in vars(args).items()
+                if key not in ("push_to_hub", "private", "resume", "recipe_entry")}
+    config = {**config, **recipe_record(args, metrics), "training": settings, "environment": environment()}
     metrics = {"validation": metrics, **({"test": test} if test else {})}
     out = save_model_folder(args.out, model, config, metrics, Path(work_dir) / "history.csv", extra_files)
     write_model_card(out)

@@ -1,7 +1,13 @@
 """Train the adder (task 2): a recurrent encoder-decoder that adds two numbers 0..255.
 
-    python -m train.adder                  # the shipped model, writes models/adder/
-    python -m train.adder --arch single --out none   # the non-encoder-decoder baseline
+    python -m train.adder                        # the recipe "adder": reproduces models/adder (about 4 min)
+    python -m train.adder --recipe adder-gru     # the GRU adder trained on 80 % of the pairs
+    python -m train.adder --recipe adder-small   # the same design in about a minute, for trying things
+    python -m train.adder --recipe none --arch single --out none   # the non-encoder-decoder baseline
+
+The recipes are in train/recipes/ (`train.recipe`): `--help` shows the chosen one's settings as the
+defaults, and a flag overrides them. The recipe "adder" is the trainer's own defaults: an LSTM
+encoder-decoder of 128 units, queries right-aligned and reversed, trained on half of all pairs.
 
 The 65,536 possible pairs are split once (by `--seed`) into training pairs, a few validation pairs for
 early stopping, and held-out pairs that training never sees: accuracy on those says whether the model
@@ -9,6 +15,7 @@ learned to add or memorized its table (`python -m mnistadd.evaluate adder` check
 """
 
 import argparse
+import sys
 import time
 
 import keras
@@ -18,30 +25,32 @@ from mnistadd import plots
 from mnistadd.adder import (LAYOUTS, all_pairs, build_adder, build_single_rnn_adder, decode_sums, encode_queries,
                             encode_sums, pair_split, sequence_accuracy)
 from mnistadd.training import cosine_schedule, finish_training, inference_copy, prepare_work_dir, training_callbacks
+from train import recipe
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", choices=["seq2seq", "single"], default="seq2seq")
-    parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--embedding", type=int, default=16)
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=recipe.HelpFormatter,
+                                     parents=[recipe.common_flags("adder")])
+    parser.add_argument("--arch", choices=["seq2seq", "single"], default="seq2seq",
+                        help="encoder-decoder, or one recurrent layer (the baseline)")
+    parser.add_argument("--cell", choices=["lstm", "gru"], default="lstm", help="recurrent cell")
+    parser.add_argument("--hidden", type=int, default=128, help="units of each recurrent layer")
+    parser.add_argument("--embedding", type=int, default=16, help="size of each character's embedding")
     parser.add_argument("--no-reverse", dest="reverse", action="store_false", help="feed the query unreversed")
     parser.add_argument("--layout", choices=sorted(LAYOUTS), default="aligned",
                         help='"aligned": each number right-aligned in 3 characters; "ragged": "a+b" as written')
     parser.add_argument("--train-fraction", type=float, default=0.5, help="of all 65,536 pairs")
-    parser.add_argument("--val-fraction", type=float, default=0.02)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--patience", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="models/adder", help='model folder, or "none" to write none')
-    parser.add_argument("--work-dir", default="runs/adder")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
-    parser.add_argument("--private", action="store_true")
-    return parser.parse_args(argv)
+    parser.add_argument("--val-fraction", type=float, default=0.02, help="of all 65,536 pairs, for early stopping")
+    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (warm-up, then cosine decay)")
+    parser.add_argument("--batch-size", type=int, default=64, help="pairs per step")
+    parser.add_argument("--epochs", type=int, default=100, help="epochs at most")
+    parser.add_argument("--patience", type=int, default=20, help="epochs without a lower validation loss")
+    return parser
+
+
+def parse_args(argv=None):
+    """One run's settings from the flags over the trainer's own defaults, no recipe (sweeps, tests)."""
+    return recipe.parse(sys.modules[__name__], argv)
 
 
 def examples(indices, args):
@@ -83,12 +92,12 @@ def train(args):
     return model, metrics, work_dir
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args):
+    """Trains one adder and writes its folder (unless --out none); returns its validation metrics."""
     model, metrics, work_dir = train(args)
     print(metrics)
     if args.out == "none":
-        return
+        return metrics
     history = plots.read_history(work_dir / "history.csv")
     config = {
         "model": "adder",
@@ -100,6 +109,11 @@ def main(argv=None):
     }
     finish_training(args, model, config, metrics, work_dir, [
         ("history.png", lambda p: plots.plot_history(history, ["loss", "sequence_accuracy"], p, "Adder"))])
+    return metrics
+
+
+def main(argv=None):
+    return recipe.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,17 @@
 """Train the end-to-end model (bonus task): two strips in, their sum out, one model trained as a whole.
 
-    python -m train.end2end --supervision aux   # sum + the two numbers as auxiliary targets
-    python -m train.end2end --supervision sum   # the sum only: digits and numbers are never seen
-    python -m train.end2end --init-reader models/reader --epochs 6 --lr 5e-5   # the shipped model: aux, from the reader
+    python -m train.end2end                                   # the recipe "end2end": aux, from models/reader
+    python -m train.end2end --recipe end2end-sum-only         # the sum only: digits and numbers are never seen
+    python -m train.end2end --recipe end2end-small            # the shipped design in a few minutes
     python -m train.end2end --init-reader models/reader runs/other-reader   # a digit reader averaging two readers
+    python -m train.end2end --recipe none --supervision sum   # no recipe: the trainer's own defaults and the flags
+
+The recipes (train/recipes/end2end*.toml, `train.recipe`; `--help` shows the chosen one's settings as the
+defaults, and a flag overrides them): "end2end" starts the digit reader from the trained reader
+(`--init-reader models/reader`) and trains 6 epochs at learning rate 5e-5 with the sum and both numbers as
+targets; "end2end-aux-scratch", "end2end-sum-only" and "end2end-neural-sum-only" are the regimes compared
+(REPORT.md). Without a recipe the defaults are a 16-filter digit reader from scratch, auxiliary targets,
+40 epochs, writing models/end2end.
 
 Both regimes train the same model (`mnistadd.end2end`): a shared digit reader and the exact,
 differentiable sum distribution. With `--supervision sum` the only loss is the sum's cross-entropy; the
@@ -21,6 +29,7 @@ uses 5e-5 (REPORT.md compares it with 5e-4).
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -29,50 +38,53 @@ import numpy as np
 import tensorflow as tf
 
 from mnistadd import plots
-from mnistadd.addition import SumNegativeLogLikelihood, digits_of, sum_accuracy as carry_sum_accuracy
+from mnistadd.addition import SumNegativeLogLikelihood, sum_accuracy as carry_sum_accuracy
 from mnistadd.data import StripRenderer
-from mnistadd.evaluate import course_val_accuracy
+from mnistadd.digits import digits_of
 from mnistadd.end2end import COMBINES, PositionDigits, build_end2end
+from mnistadd.evaluate import course_val_accuracy
+from mnistadd.geometry import STRIP_SHAPE
+from mnistadd.io import read_json
 from mnistadd.reader import NUMBER_CLASSES, POSITIONS, ensemble_members
 from mnistadd.training import (batches_done, copy_weights, cosine_schedule, finish_training, inference_copy,
-                               prepare_work_dir, read_json, training_callbacks, training_digits)
+                               prepare_work_dir, training_callbacks, training_digits)
+from train import recipe
 
 
 VALIDATION_SEED = 2000  # the same validation pairs whatever --seed, so that runs of different seeds compare
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--supervision", choices=["sum", "aux"], default="aux")
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=recipe.HelpFormatter,
+                                     parents=[recipe.common_flags("end2end"), recipe.data_flags()])
+    parser.add_argument("--supervision", choices=["sum", "aux"], default="aux",
+                        help="the targets: the sum only, or the sum and both numbers (auxiliary)")
     parser.add_argument("--sum-layer", choices=["convolution", "carry"], default="convolution",
                         help="how the sum-only loss reads the sum: the convolution over 0..255 (the model's "
                              "output) or the carry chain over the digit positions")
-    parser.add_argument("--aux-weight", type=float, default=1.0)
+    parser.add_argument("--aux-weight", type=float, default=1.0, help="weight of each number's loss (aux)")
     parser.add_argument("--combine", choices=COMBINES, default="exact",
                         help="how the two numbers become a sum: the exact sum distribution, or a learned MLP")
-    parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--dense", type=int, default=256)
-    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--filters", type=int, default=16, help="digit reader: filters of the first conv block")
+    parser.add_argument("--blocks", type=int, default=3, help="digit reader: conv blocks")
+    parser.add_argument("--dense", type=int, default=256, help="digit reader: units of the hidden Dense layer")
+    parser.add_argument("--dropout", type=float, default=0.1, help="digit reader: dropout")
     parser.add_argument("--init-reader", metavar="FOLDER", nargs="+",
                         help="start the digit reader from a trained reader's weights (its architecture replaces "
                              "--filters/--blocks/--dense/--dropout); several folders make the digit reader an "
                              "ensemble that averages them; aux supervision only: the readers saw digits")
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (warm-up, then cosine decay)")
     parser.add_argument("--batch-size", type=int, default=64, help="pairs per step")
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--steps-per-epoch", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=40, help="epochs at most")
+    parser.add_argument("--steps-per-epoch", type=int, default=200, help="training batches per epoch")
+    parser.add_argument("--patience", type=int, default=8, help="epochs without a better validation sum accuracy")
     parser.add_argument("--val-size", type=int, default=2500, help="validation pairs")
-    parser.add_argument("--train-digits", type=int, help="train on the first N training digits only (default: all 54,000)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist-dir")
-    parser.add_argument("--out", default="models/end2end", help='model folder, or "none" to write none')
-    parser.add_argument("--work-dir", default=None, help="default: runs/end2end-<supervision>")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
-    parser.add_argument("--private", action="store_true")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    """One run's settings from the flags over the trainer's own defaults, no recipe (sweeps, tests)."""
+    return recipe.parse(sys.modules[__name__], argv)
 
 
 READER_KEYS = ("filters", "blocks", "dense", "dropout")  # the flags; a reader's config may also say "members"
@@ -91,12 +103,13 @@ def as_pairs(images, numbers, supervision):
 
 def sum_digits(sums):
     """Sums (B,) -> their four digits (B, 4), most significant first: the carry chain's targets."""
-    return tf.stack([sums // 10 ** k % 10 for k in range(POSITIONS, -1, -1)], axis=1)
+    digits = tf.numpy_function(lambda s: digits_of(s, POSITIONS + 1).astype(np.int32), [sums], tf.int32)
+    return tf.ensure_shape(digits, [None, POSITIONS + 1])
 
 
 def carry_chain_view(with_positions):
     """The model's training view for `--sum-layer carry`: both numbers' digit log-probabilities (N, 2, 3, 10)."""
-    inputs = {key: keras.Input((28, 84), name=key) for key in ("image_a", "image_b")}
+    inputs = {key: keras.Input(STRIP_SHAPE, name=key) for key in ("image_a", "image_b")}
     outputs = with_positions(inputs)
     return keras.Model(inputs, PositionDigits(name="digits")(outputs["positions_a"], outputs["positions_b"]))
 
@@ -118,7 +131,7 @@ def train(args):
     if args.sum_layer == "carry" and (args.supervision, args.combine) != ("sum", "exact"):
         raise SystemExit("--sum-layer carry needs --supervision sum and --combine exact: it trains only the digit reader")
     keras.utils.set_random_seed(args.seed)
-    work_dir = prepare_work_dir(args.work_dir or f"runs/end2end-{args.supervision}", args.resume)
+    work_dir = prepare_work_dir(args.work_dir, args.resume)
     val_pairs = as_pairs(*StripRenderer.from_split("val", args.mnist_dir).fixed_set(2 * args.val_size, seed=VALIDATION_SEED),
                          args.supervision)
     batches = (StripRenderer.from_split("train", args.mnist_dir, args.train_digits)
@@ -186,22 +199,27 @@ def train(args):
     return model, metrics, work_dir, monitor, reader_kwargs
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args):
+    """Trains one end-to-end model and writes its folder (unless --out none); returns its validation metrics."""
     model, metrics, work_dir, monitor, reader_kwargs = train(args)
     print(metrics)
     if args.out == "none":
-        return
+        return metrics
     history = plots.read_history(work_dir / "history.csv")
     accuracy = monitor.removeprefix("val_")
     config = {
         "model": "end2end",
         "architecture": {"digit_reader": reader_kwargs, "combine": args.combine},
-        "input": {"image_a": [28, 84], "image_b": [28, 84], "pixels": "raw 0-255, ink high, background 0"},
+        "input": {"image_a": list(STRIP_SHAPE), "image_b": list(STRIP_SHAPE), "pixels": "raw 0-255, ink high, background 0"},
         "output": "sum probabilities (511,) for sums 0..510",
     }
     finish_training(args, model, config, metrics, work_dir, [
         ("history.png", lambda p: plots.plot_history(history, ["loss", accuracy], p, f"End-to-end ({args.supervision})"))])
+    return metrics
+
+
+def main(argv=None):
+    return recipe.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,16 @@
 """Train the reader (task 1): a CNN that reads the number in one 28x84 strip.
 
-    python -m train.reader                       # two CNNs (the shipped reader's first step), writes models/reader/
-    python -m train.reader --resume              # continue an interrupted run
-    python -m train.reader --arch mlp --out none # the MLP baseline, no model folder
-    python -m train.reader --output ctc --members 1 --out none  # the CTC output design, an experiment
+    python -m train.reader                          # the recipe "reader": reproduces models/reader (4 steps)
+    python -m train.reader --resume                 # continue an interrupted run: finished steps are skipped
+    python -m train.reader --recipe reader-small    # the same design in a few minutes, for trying things
+    python -m train.reader --recipe none --arch mlp --out none  # no recipe: the MLP baseline, no model folder
+    python -m train.reader --recipe none --output ctc --out none  # the CTC output design, an experiment
+
+The recipe "reader" (train/recipes/reader.toml, `train.recipe`) grows the shipped reader one CNN at a time:
+four CNNs of 32 filters, bfloat16, stroke 1.0, 48 epochs each, seeds 4 to 7, each step keeping the CNNs of
+the step before (`--keep-members`); about 4 h 20 min of training on 2 CPU cores. `--help` shows its
+settings as the defaults; a flag overrides them. Without a recipe (`--recipe none`) the defaults are one
+such CNN, seed 0, writing models/reader.
 
 `--members N` trains an ensemble of N CNNs side by side in one model, each on its own loss (so they stay
 independent and err on different strips) while early stopping follows the whole ensemble. `--precision
@@ -11,12 +18,7 @@ mixed_bfloat16` (the default) computes in bfloat16 while training, faster on CPU
 saved model computes in float32 either way, but for its Dense layers' int8 kernels (`mnistadd.training`).
 `--stroke` thickens or thins each training digit's strokes by a random amount. `--keep-members READER`
 grows a trained reader: the new CNNs train on their own, at the cost of their own forward passes only, and
-the saved reader averages the kept CNNs and the new ones. The shipped reader is four CNNs of 32 filters in
-bfloat16, stroke 1.0, 48 epochs each, grown one at a time (about an hour each here; REPORT.md):
-
-    python -m train.reader --members 1 --filters 32 --stroke 1.0 --seed 4 --out runs/models/reader-f32
-    python -m train.reader --keep-members runs/models/reader-f32 --members 1 --filters 32 --stroke 1.0 --seed 5 \
-        --out runs/models/reader-f32x2    # and so on: seed 6 (reader-f32x3), seed 7 (models/reader)
+the saved reader averages the kept CNNs and the new ones.
 
 `--init READER` fine-tunes a trained reader: all its CNNs start from its weights (its architecture replaces
 --filters/--blocks/--dense/--dropout/--members). `--drawn FRACTION` makes that share of each training batch
@@ -24,7 +26,7 @@ numbers drawn as a person would and read back through the app's `to_strip` (`mni
 training digits: a pool of `--drawn-pool` drawings, made once before training (8 ms each here) and kept in
 the work directory for `--resume`. Fine-tuning the shipped reader on a quarter of drawings:
 
-    python -m train.reader --init models/reader --drawn 0.25 --lr 2e-4 --epochs 6
+    python -m train.reader --recipe none --init models/reader --drawn 0.25 --lr 2e-4 --epochs 6 --out runs/models/reader-drawn
 
 Data: endless strips rendered on the fly (`tf.data`, `mnistadd.data`) from the MNIST training digits
 minus the last 10 %, which render a fixed validation set. Early stopping and the model finally kept
@@ -33,6 +35,7 @@ reader` measures on them afterwards).
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -44,26 +47,30 @@ from mnistadd import plots
 from mnistadd.data import StripRenderer
 from mnistadd.drawing import drawn_strips
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_accuracy, validation_draws
+from mnistadd.geometry import MAX_NUMBER, STRIP_SHAPE
+from mnistadd.io import atomic_path, read_json
 from mnistadd.reader import (CTC_LABELS, NUMBER_CLASSES, build_ctc_reader, build_mlp_reader, build_reader,
                              ctc_number_log_probs, ensemble_members, number_accuracy, read_numbers)
 from mnistadd.training import (batches_done, copy_weights, cosine_schedule, finish_training, inference_copy,
-                               prepare_work_dir, read_json, training_callbacks, training_digits)
+                               prepare_work_dir, training_callbacks, training_digits)
+from train import recipe
 
 VALIDATION_SEED = VALIDATION_DRAWS[0]  # the same validation strips whatever --seed, so that runs of different seeds compare
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn")
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=recipe.HelpFormatter,
+                                     parents=[recipe.common_flags("reader"), recipe.data_flags()])
+    parser.add_argument("--arch", choices=["cnn", "mlp"], default="cnn", help="a CNN, or the MLP baseline")
     parser.add_argument("--output", choices=["positions", "ctc"], default="positions",
                         help="output design: three right-aligned positions, or CTC over image columns (one CNN, "
                              "experiment only: the product reads positions, so it needs --out none)")
-    parser.add_argument("--filters", type=int, default=24, help="filters of the first conv block (doubling per block)")
-    parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--dense", type=int, default=512)
-    parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false")
-    parser.add_argument("--members", type=int, default=2, help="CNNs whose predictions the reader averages")
+    parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (doubling per block)")
+    parser.add_argument("--blocks", type=int, default=3, help="conv blocks, each two 3x3 convolutions and a 2x2 pool")
+    parser.add_argument("--dense", type=int, default=512, help="units of the hidden Dense layer")
+    parser.add_argument("--dropout", type=float, default=0.1, help="dropout before and after the hidden Dense layer")
+    parser.add_argument("--no-batch-norm", dest="batch_norm", action="store_false", help="no batch normalization")
+    parser.add_argument("--members", type=int, default=1, help="CNNs trained here, whose predictions the reader averages")
     parser.add_argument("--keep-members", metavar="READER",
                         help="a trained reader folder whose CNNs join the ensemble unchanged: --members new CNNs train "
                              "on their own, then the saved reader averages the kept CNNs and the new ones")
@@ -81,13 +88,13 @@ def parse_args(argv=None):
                         help="training strips' spacing; mixed is half course, half clean")
     parser.add_argument("--elastic", type=float, default=0.0,
                         help="px of elastic distortion of the training digits (0: the course's affine maps only)")
-    parser.add_argument("--stroke", type=float, default=0.5,
+    parser.add_argument("--stroke", type=float, default=1.0,
                         help="random stroke-width change of the training digits, in 3x3 steps (0: none, 1: up to one "
                              "3x3 dilation or erosion, 1.5: up to one and a half)")
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=48)
-    parser.add_argument("--steps-per-epoch", type=int, default=200)
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (warm-up, then cosine decay)")
+    parser.add_argument("--batch-size", type=int, default=128, help="strips per step")
+    parser.add_argument("--epochs", type=int, default=48, help="epochs at most")
+    parser.add_argument("--steps-per-epoch", type=int, default=200, help="training batches per epoch")
     parser.add_argument("--patience", type=int, default=20,
                         help="epochs without a better validation figure (--select) before stopping; the cosine schedule's "
                              "last, low-rate epochs are where the model gains most, so keep it longer than they last")
@@ -95,16 +102,11 @@ def parse_args(argv=None):
                         help="what early stopping and the epoch finally kept follow: validation loss (of every CNN), or "
                              "validation number accuracy, which on 5,000 strips moves in steps of one strip (0.02 "
                              "points) and once kept a noisy early peak over far better fitted later epochs (REPORT.md)")
-    parser.add_argument("--val-size", type=int, default=5000)
-    parser.add_argument("--train-digits", type=int, help="train on the first N training digits only (default: all 54,000)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mnist-dir")
-    parser.add_argument("--out", default="models/reader", help='model folder, or "none" to write none')
-    parser.add_argument("--work-dir", default="runs/reader", help="checkpoints and history while training")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
-    parser.add_argument("--private", action="store_true")
-    args = parser.parse_args(argv)
+    parser.add_argument("--val-size", type=int, default=5000, help="validation strips")
+    return parser
+
+
+def check_args(parser, args):
     if args.output == "ctc" and (args.arch != "cnn" or args.members != 1 or args.out != "none"):
         parser.error("--output ctc is an experiment of one CNN: it needs --arch cnn --members 1 --out none")
     if args.keep_members and (args.arch != "cnn" or args.output != "positions"):
@@ -121,6 +123,11 @@ def parse_args(argv=None):
         parser.error("--keep-members needs --select loss: the new CNNs train apart from the kept ones, so there is "
                      "no accuracy of the whole ensemble to follow until they join")
     return args
+
+
+def parse_args(argv=None):
+    """One run's settings from the flags over the trainer's own defaults, no recipe (sweeps, tests)."""
+    return recipe.parse(sys.modules[__name__], argv)
 
 
 def training_data(args, work_dir):
@@ -156,13 +163,11 @@ def drawn_pool(args, work_dir):
         with np.load(path) as saved:
             return saved["strips"], saved["numbers"]
     rng = np.random.default_rng(args.seed)
-    numbers = rng.integers(0, 256, args.drawn_pool).astype(np.int32)
+    numbers = rng.integers(0, MAX_NUMBER + 1, args.drawn_pool).astype(np.int32)
     renderer = StripRenderer.from_split("train", args.mnist_dir, args.train_digits, cut="clean")  # whole digits to draw
     strips = np.concatenate([drawn_strips(renderer, chunk, rng) for chunk in np.array_split(numbers, max(1, len(numbers) // 1000))])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_suffix(".tmp.npz")
-    np.savez(staging, strips=strips, numbers=numbers)
-    staging.replace(path)
+    with atomic_path(path) as staging:
+        np.savez(staging, strips=strips, numbers=numbers)
     return strips, numbers
 
 
@@ -302,17 +307,17 @@ def model_plots(args, model, history_csv, val_image):
     return files
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args):
+    """Trains one reader and writes its folder (unless --out none); returns its validation metrics."""
     model, val_metrics, work_dir = train(args)
     print(val_metrics)
     if args.out == "none":
-        return
+        return val_metrics
     val_image = StripRenderer.from_split("val", args.mnist_dir).fixed_set(1, seed=7)[0][0]
     config = {
         "model": "reader",
         "architecture": architecture_config(args),
-        "input": {"shape": [28, 84], "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
+        "input": {"shape": list(STRIP_SHAPE), "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
         "output": "position probabilities (3, 11): hundreds, tens, units; class 10 = blank",
     }
     if args.keep_members:  # "training" below describes the new members only
@@ -321,6 +326,11 @@ def main(argv=None):
         config["fine_tuned_from"] = member_settings(args.init)
     finish_training(args, model, config, val_metrics, work_dir,
                     model_plots(args, model, work_dir / "history.csv", val_image))
+    return val_metrics
+
+
+def main(argv=None):
+    return recipe.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":
