@@ -29,6 +29,9 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from mnistadd.digits import digits_of, numbers_of  # noqa: F401  (the trainers and predictors use them from here)
+from mnistadd.geometry import DIGIT_SHAPE
+
 DIGITS = 10
 NEG_INF = -1e9  # log(0) that stays finite, so impossible terms have zero gradient rather than NaN
 # log of the indicator [a + b == t], for the 100 digit pairs (a, b) as rows and the 19 sums t as columns
@@ -100,23 +103,44 @@ def sum_accuracy(sum_digits, digit_log_probs):
     return ops.cast(ops.all(predicted == ops.cast(sum_digits, predicted.dtype), axis=1), "float32")
 
 
-def digits_of(numbers, n):
-    """Non-negative integers (B,) -> their n digits (B, n), most significant first (numpy)."""
-    return np.asarray(numbers, dtype=np.int64)[:, None] // 10 ** np.arange(n - 1, -1, -1, dtype=np.int64) % DIGITS
+@keras.saving.register_keras_serializable("mnistadd")
+class EachDigit(layers.Wrapper):
+    """Runs the wrapped digit network on every digit (B, N, 28, 28) -> (B, N, ...) as one call on B*N
+    digits: Keras' TimeDistributed makes one call per position, 200 calls for two 100-digit numbers."""
+
+    def build(self, input_shape):
+        self.layer.build((None, *input_shape[2:]))
+        self.built = True
+
+    def call(self, digits, training=None):
+        batch, n = ops.shape(digits)[0], digits.shape[1]
+        read = self.layer(ops.reshape(digits, (-1, *digits.shape[2:])), training=training)
+        return ops.reshape(read, (batch, n, *read.shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:2], *self.layer.compute_output_shape((None, *input_shape[2:]))[1:])
 
 
-def numbers_of(digits):
-    """Digits (B, n), most significant first -> the numbers (B,) as int64 (numpy)."""
-    digits = np.asarray(digits, dtype=np.int64)
-    return digits @ 10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64)
+def augmentation(strength):
+    """Random small rotations, shifts and zooms of each digit, scaled by `strength` (1: up to 10 degrees,
+    10 % shifts and zooms), active in training only."""
+    return [layers.RandomRotation(strength * 10 / 360, fill_mode="constant"),
+            layers.RandomTranslation(strength * 0.1, strength * 0.1, fill_mode="constant"),
+            layers.RandomZoom(strength * 0.1, fill_mode="constant")] if strength else []
 
 
-def build_digit_net(filters=32, dense=128, dropout=0.3, name="digit_net"):
-    """A LeNet-style CNN: raw digit (28, 28) 0-255 -> log-probabilities of 0..9. Two 5x5 convolution
-    blocks (batch norm, ReLU, 2x2 max-pool; `filters` then twice as many), a dense layer, dropout."""
-    stack = [keras.Input((28, 28)), layers.Rescaling(1 / 255), layers.Reshape((28, 28, 1))]
+def build_digit_net(filters=32, dense=128, dropout=0.3, design="lenet", augment=0.0, name="digit_net"):
+    """A CNN: raw digit (28, 28) 0-255 -> log-probabilities of 0..9. "lenet", the papers' network: two
+    5x5 convolution blocks (batch norm, ReLU, 2x2 max-pool; `filters` then twice as many). "vgg": two
+    blocks of two 3x3 convolutions each (same widths), deeper at the same resolution. Then a dense
+    layer, dropout, and `augment` (`augmentation`) on the training digits."""
+    stack = [keras.Input(DIGIT_SHAPE), layers.Rescaling(1 / 255), layers.Reshape((*DIGIT_SHAPE, 1)), *augmentation(augment)]
+    kernel, convolutions = {"lenet": (5, 1), "vgg": (3, 2)}[design]
     for width in (filters, 2 * filters):
-        stack += [layers.Conv2D(width, 5, use_bias=False), layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D()]
+        for _ in range(convolutions):
+            stack += [layers.Conv2D(width, kernel, padding="valid" if design == "lenet" else "same", use_bias=False),
+                      layers.BatchNormalization(), layers.ReLU()]
+        stack += [layers.MaxPooling2D()]
     stack += [layers.Flatten(), layers.Dense(dense, activation="relu"), layers.Dropout(dropout),
               layers.Dense(DIGITS), layers.Activation("log_softmax")]
     return keras.Sequential(stack, name=name)
@@ -125,7 +149,7 @@ def build_digit_net(filters=32, dense=128, dropout=0.3, name="digit_net"):
 def build_addition(n, digit_net_kwargs=None, name="addition"):
     """Digits {"digits_a", "digits_b"} (B, N, 28, 28) raw 0-255, most significant first -> digit
     log-probabilities (B, 2, N, 10) of both numbers, read by one shared digit network."""
-    digit_net = layers.TimeDistributed(build_digit_net(**(digit_net_kwargs or {})), name="read_digits")
-    inputs = {key: keras.Input((n, 28, 28), name=key) for key in ("digits_a", "digits_b")}
+    digit_net = EachDigit(build_digit_net(**(digit_net_kwargs or {})), name="read_digits")
+    inputs = {key: keras.Input((n, *DIGIT_SHAPE), name=key) for key in ("digits_a", "digits_b")}
     both = layers.Concatenate(axis=1)([digit_net(inputs[key]) for key in ("digits_a", "digits_b")])  # (B, 2N, 10)
     return keras.Model(inputs, layers.Reshape((2, n, DIGITS), name="numbers")(both), name=name)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from mnistadd import load
-from mnistadd.addition import CarrySumLikelihood, add_digits, digits_of, numbers_of, sum_accuracy
-from mnistadd.training import read_json
+from mnistadd.addition import CarrySumLikelihood, EachDigit, add_digits, build_digit_net, sum_accuracy
+from mnistadd.digits import digits_of, numbers_of
+from mnistadd.io import read_json
 from train import addition as train_addition
 
 
@@ -58,6 +59,41 @@ def test_digits_add_with_carries():
     targets[2, 0] = 0  # 500 + 499 = 999, so the last target is wrong
     np.testing.assert_array_equal(np.asarray(sum_accuracy(targets[[0, 1]], log_probs[[0, 1]])), [1, 1])
     np.testing.assert_array_equal(np.asarray(sum_accuracy(digits_of(a + b + 1, 4), log_probs)), [0, 0, 0])
+
+
+def test_sums_of_long_numbers_are_exact():
+    a, b = np.full((1, 100), 9), np.zeros((1, 100), dtype=int)
+    b[0, -1] = 1  # 99...9 + 1 = 10^100, beyond int64
+    sums = digits_of(numbers_of(a) + numbers_of(b), 101)
+    np.testing.assert_array_equal(sums[0], [1] + [0] * 100)
+    np.testing.assert_array_equal(sums, np.asarray(add_digits(a, b)))
+
+
+def test_cut_into_sums_labels_long_numbers_with_their_exact_sums():
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (400, 28, 28)), rng.integers(0, 10, 400)
+    inputs, targets = train_addition.cut_into_sums(images, labels, 50, seed=3)
+    groups = train_addition.pairing(400, 50, seed=3)
+    np.testing.assert_array_equal(targets, np.asarray(add_digits(labels[groups[:, 0]], labels[groups[:, 1]])))
+    assert inputs["digits_a"].shape == (4, 50, 28, 28)
+
+
+def test_carry_likelihood_stays_finite_and_exact_over_five_hundred_digits():
+    n, rng = 500, np.random.default_rng(1)
+    digits = rng.integers(0, 10, (2, 1, n))
+    log_probs = np.log(np.where(np.eye(10)[digits], 0.99, 0.01 / 9)).astype("float32")  # (2, 1, n, 10)
+    right = np.asarray(add_digits(digits[0], digits[1]))
+    log_likelihood = np.asarray(CarrySumLikelihood()(log_probs[0], log_probs[1], right))
+    assert np.isfinite(log_likelihood).all() and log_likelihood[0] > 2 * n * np.log(0.99) - 1e-2  # at least the right pair's
+
+
+@pytest.mark.parametrize("design", ["lenet", "vgg"])
+def test_each_digit_reads_every_position_as_the_network_reads_it_alone(design):
+    net = build_digit_net(filters=4, dense=8, design=design, augment=1.0)
+    digits = np.random.default_rng(0).uniform(0, 255, (3, 7, 28, 28)).astype("float32")
+    together = np.asarray(EachDigit(net)(digits, training=False))
+    alone = np.stack([np.asarray(net(digits[:, i], training=False)) for i in range(7)], axis=1)
+    np.testing.assert_allclose(together, alone, atol=1e-5)  # augmentation only in training
 
 
 def test_test_pairings_use_every_number_once():

@@ -46,7 +46,8 @@ import numpy as np
 import tensorflow as tf
 
 from mnistadd import plots
-from mnistadd.addition import SumNegativeLogLikelihood, build_addition, digits_of, numbers_of, sum_accuracy
+from mnistadd.addition import SumNegativeLogLikelihood, build_addition, sum_accuracy
+from mnistadd.digits import digits_of, numbers_of
 from mnistadd.data import split_digits
 from mnistadd.training import (cosine_schedule, finish_training, inference_copy, prepare_work_dir, read_json,
                                training_callbacks, write_json)
@@ -54,7 +55,7 @@ from mnistadd.training import (cosine_schedule, finish_training, inference_copy,
 VALIDATION_SEED = 2000  # the same validation sums for every seed
 TEST_SEED = 0  # the protocol's pairing of the test digits
 OTHER_PAIRINGS = 100  # more pairings of the test digits, seeds 1..100
-NET_KEYS = ("filters", "dense", "dropout")
+NET_KEYS = ("filters", "dense", "dropout", "design", "augment")
 
 
 def parse_args(argv=None):
@@ -64,6 +65,13 @@ def parse_args(argv=None):
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--dense", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--design", choices=["lenet", "vgg"], default="lenet",
+                        help="digit network: the papers' LeNet (two 5x5 conv blocks) or two blocks of two 3x3 convs")
+    parser.add_argument("--augment", type=float, default=0.0,
+                        help="random rotation, shift and zoom of the training digits (1: up to 10 degrees, 10 %%)")
+    parser.add_argument("--select", choices=["val_sum_accuracy", "val_loss"], default="val_sum_accuracy",
+                        help="what picks the epoch kept: held-out sums read right, or their likelihood (steadier "
+                             "when there are only a few dozen held-out sums)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=None,
                         help="sums per step; default 64 // N + 1 (about 128 digits), at least 16")
@@ -103,7 +111,7 @@ def paired_sum_accuracy(predicted, labels, n, seed):
     """Sum accuracy on one pairing of digits whose most likely values are `predicted`: both numbers read, then added."""
     groups = pairing(len(labels), n, seed)
     read = numbers_of(predicted[groups[:, 0]]) + numbers_of(predicted[groups[:, 1]])
-    return float(np.mean(read == numbers_of(labels[groups[:, 0]]) + numbers_of(labels[groups[:, 1]])))
+    return float(np.mean((read == numbers_of(labels[groups[:, 0]]) + numbers_of(labels[groups[:, 1]])).astype(bool)))
 
 
 def measure_on_test(model, n, mnist_dir):
@@ -112,11 +120,13 @@ def measure_on_test(model, n, mnist_dir):
     digit_net = model.get_layer("read_digits").layer
     predicted = digit_net.predict(images, batch_size=1000, verbose=0).argmax(axis=1)
     others = [paired_sum_accuracy(predicted, labels, n, seed) for seed in range(1, OTHER_PAIRINGS + 1)]
+    digit_accuracy = float(np.mean(predicted == labels))
     return {
         "sum_accuracy": paired_sum_accuracy(predicted, labels, n, TEST_SEED),
         "other_pairings_sum_accuracy_mean": float(np.mean(others)),
         "other_pairings_sum_accuracy_min": float(np.min(others)),
-        "digit_accuracy": float(np.mean(predicted == labels)),
+        "digit_accuracy": digit_accuracy,
+        "implied_sum_accuracy": digit_accuracy ** (2 * n),  # every one of the 2N digits read right
     }
 
 
@@ -172,7 +182,7 @@ def train_seed(args, seed, train_digits, validation):
     model.compile(optimizer=keras.optimizers.AdamW(cosine_schedule(args.lr, steps)),
                   loss=SumNegativeLogLikelihood(), metrics=[sum_accuracy])
     model.fit(batches, epochs=args.epochs, validation_data=validation, verbose=2, shuffle=False,
-              callbacks=training_callbacks(work_dir, "val_sum_accuracy", args.patience))
+              callbacks=training_callbacks(work_dir, args.select, args.patience, mode="min" if args.select == "val_loss" else "max"))
     model = inference_copy(model)  # measured as it is saved, Dense kernels in int8
     history = plots.read_history(work_dir / "history.csv")  # every epoch, also those before a resume
     result = {
@@ -181,11 +191,16 @@ def train_seed(args, seed, train_digits, validation):
         "epochs": len(history["loss"]),
         "start_val_sum_accuracies": start_accuracies,  # after each warm-up; empty for a resumed run
         "train_seconds": round(time.time() - started),  # of this process: a resumed run's last part
-        "val_sum_accuracy": float(np.max(history["val_sum_accuracy"])),
+        "val_sum_accuracy": float(history["val_sum_accuracy"][kept_epoch(history, args.select)]),
         "test": measure_on_test(model, args.digits, args.mnist_dir),
     }
     write_json(work_dir / "result.json", result)
     return model, result
+
+
+def kept_epoch(history, select):
+    """The epoch early stopping kept: best on `select`."""
+    return int(np.argmin(history[select]) if select == "val_loss" else np.argmax(history[select]))
 
 
 def summary(results):
