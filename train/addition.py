@@ -1,8 +1,12 @@
 """Train multi-digit MNIST addition from sums alone, on the benchmark's protocol, over several seeds.
 
-    python -m train.addition --digits 1 --starts 4                        # 5 seeds -> models/addition-n1
-    python -m train.addition --digits 4 --epochs 6                        # (and --digits 2)
-    python -m train.addition --digits 15 --seeds 3 --epochs 12 --patience 12
+    python -m train.addition --digits 4          # the recipe addition-n4: reproduces models/addition-n4
+    python -m train.addition --digits 100        # addition-n100 (likewise 1, 2, 15, 200, 500)
+    python -m train.addition --recipe addition-small   # the same design in a minute, for trying things
+    python -m train.addition --recipe none --digits 3 --epochs 2   # no recipe: the trainer's own defaults
+
+`--digits N` picks the recipe addition-nN of train/recipes/ (`train.recipe`); `--help` shows its settings
+as the defaults, and a flag overrides them.
 
 Protocol (DeepProbLog, NeurASP, DeepStochLog, Scallop, Embed2Sym, A-NeSI): N-digit numbers, most
 significant digit first. The training digits, shuffled with the run's seed, are cut into pairs of
@@ -38,6 +42,7 @@ deviation.
 
 import argparse
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -47,51 +52,57 @@ import tensorflow as tf
 
 from mnistadd import plots
 from mnistadd.addition import SumNegativeLogLikelihood, build_addition, sum_accuracy
-from mnistadd.digits import digits_of, numbers_of
 from mnistadd.data import split_digits
-from mnistadd.training import (cosine_schedule, finish_training, inference_copy, prepare_work_dir, read_json,
-                               training_callbacks, write_json)
+from mnistadd.digits import digits_of, numbers_of
+from mnistadd.geometry import DIGIT_SHAPE
+from mnistadd.io import read_json, write_json
+from mnistadd.paths import MODELS_DIR, RUNS_DIR
+from mnistadd.training import cosine_schedule, finish_training, inference_copy, prepare_work_dir, training_callbacks
+from train import recipe
 
 VALIDATION_SEED = 2000  # the same validation sums for every seed
 TEST_SEED = 0  # the protocol's pairing of the test digits
 OTHER_PAIRINGS = 100  # more pairings of the test digits, seeds 1..100
+DEFAULT_RECIPE = "addition-n1"
 NET_KEYS = ("filters", "dense", "dropout", "design", "augment")
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--digits", type=int, required=True, help="N, the digits of each number")
-    parser.add_argument("--seeds", type=int, default=5, help="runs, with seeds 0 .. SEEDS-1")
-    parser.add_argument("--filters", type=int, default=32)
-    parser.add_argument("--dense", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.3)
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=recipe.HelpFormatter,
+                                     parents=[recipe.common_flags(), recipe.data_flags()])
+    parser.add_argument("--digits", type=int, default=1, help="N, the digits of each number")
+    parser.add_argument("--seeds", type=int, default=5, help="runs, with seeds SEED .. SEED+SEEDS-1")
     parser.add_argument("--design", choices=["lenet", "vgg"], default="lenet",
                         help="digit network: the papers' LeNet (two 5x5 conv blocks) or two blocks of two 3x3 convs")
+    parser.add_argument("--filters", type=int, default=32, help="filters of the first conv block (twice as many in the second)")
+    parser.add_argument("--dense", type=int, default=128, help="units of the dense layer")
+    parser.add_argument("--dropout", type=float, default=0.3, help="dropout before the output layer")
     parser.add_argument("--augment", type=float, default=0.0,
                         help="random rotation, shift and zoom of the training digits (1: up to 10 degrees, 10 %%)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW, warm-up, then cosine decay)")
+    parser.add_argument("--batch-size", type=int, default=16, help="sums per step")
+    parser.add_argument("--epochs", type=int, default=8, help="epochs at most")
+    parser.add_argument("--patience", type=int, default=3, help="epochs without a better --select before stopping")
     parser.add_argument("--select", choices=["val_sum_accuracy", "val_loss"], default="val_sum_accuracy",
                         help="what picks the epoch kept: held-out sums read right, or their likelihood (steadier "
                              "when there are only a few dozen held-out sums)")
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="sums per step; default 64 // N + 1 (about 128 digits), at least 16")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--warmup-sums", type=int, default=27000,
                         help="top digit pairs to learn from before the whole sums")
     parser.add_argument("--starts", type=int, default=1,
                         help="warm-ups from fresh digit networks; the one reading validation sums best is kept")
-    parser.add_argument("--mnist-dir")
-    parser.add_argument("--out", default=None, help="model folder (default models/addition-nN), or 'none'")
-    parser.add_argument("--work-dir", default=None, help="default: runs/addition-nN")
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--push-to-hub", metavar="ORG/NAME")
-    parser.add_argument("--private", action="store_true")
-    args = parser.parse_args(argv)
-    args.batch_size = args.batch_size or max(16, 64 // args.digits + 1)
-    args.out = args.out or f"models/addition-n{args.digits}"
-    args.work_dir = args.work_dir or f"runs/addition-n{args.digits}"
+    return parser
+
+
+def check_args(parser, args):
+    """Default folders by N: models/addition-nN and runs/addition-nN."""
+    args.out = args.out or str(MODELS_DIR / f"addition-n{args.digits}")
+    args.work_dir = args.work_dir or str(RUNS_DIR / f"addition-n{args.digits}")
     return args
+
+
+def parse_args(argv=None):
+    """One run's settings from the flags over the trainer's own defaults, no recipe (tests)."""
+    return recipe.parse(sys.modules[__name__], argv)
 
 
 def pairing(count, n, seed):
@@ -139,7 +150,7 @@ def validation_sum_accuracy(digit_net, validation):
     """Sums of the validation pairs read right by `digit_net` (`sum_accuracy`: each digit's most likely
     value, the numbers added)."""
     inputs, targets = validation
-    log_probs = np.stack([digit_net.predict(images.reshape(-1, 28, 28), batch_size=1000, verbose=0)
+    log_probs = np.stack([digit_net.predict(images.reshape(-1, *DIGIT_SHAPE), batch_size=1000, verbose=0)
                           .reshape(*images.shape[:2], -1) for images in inputs.values()], axis=1)  # (S, 2, N, 10)
     return float(np.mean(keras.ops.convert_to_numpy(sum_accuracy(targets, log_probs))))
 
@@ -192,6 +203,7 @@ def train_seed(args, seed, train_digits, validation):
         "start_val_sum_accuracies": start_accuracies,  # after each warm-up; empty for a resumed run
         "train_seconds": round(time.time() - started),  # of this process: a resumed run's last part
         "val_sum_accuracy": float(history["val_sum_accuracy"][kept_epoch(history, args.select)]),
+        "val_loss": float(history["val_loss"][kept_epoch(history, args.select)]),
         "test": measure_on_test(model, args.digits, args.mnist_dir),
     }
     write_json(work_dir / "result.json", result)
@@ -215,27 +227,30 @@ def summary(results):
     return test
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run(args):
+    """Trains every seed and writes the folder of the one that reads validation sums best (unless --out
+    none); returns its validation metrics, with the training seconds of all seeds."""
     prepare_work_dir(args.work_dir, args.resume)
-    train_digits = split_digits("train", args.mnist_dir)
+    images, labels = split_digits("train", args.mnist_dir)
+    train_digits = images[:args.train_digits], labels[:args.train_digits]
     validation = cut_into_sums(*split_digits("val", args.mnist_dir), args.digits, VALIDATION_SEED)
-    runs = [train_seed(args, seed, train_digits, validation) for seed in range(args.seeds)]
+    runs = [train_seed(args, seed, train_digits, validation) for seed in range(args.seed, args.seed + args.seeds)]
     for _, result in runs:
         print(result)
     test = summary([result for _, result in runs])
     print({key: value for key, value in test.items() if key != "per_seed"})
+    model, shipped = max(runs, key=lambda run: (run[1]["val_sum_accuracy"], -run[1].get("val_loss", 0.0)))
+    metrics = {key: shipped[key] for key in ("val_sum_accuracy", "training_sums", "epochs", "train_seconds")}
+    metrics["train_seconds_this_run"] = sum(result["train_seconds"] for _, result in runs)
     if args.out == "none":
-        return
-    model, shipped = max(runs, key=lambda run: run[1]["val_sum_accuracy"])
+        return metrics
     work_dir = Path(args.work_dir) / f"seed-{shipped['seed']}"
     test.update(shipped_seed=shipped["seed"], shipped_sum_accuracy=shipped["test"]["sum_accuracy"])
-    metrics = {key: shipped[key] for key in ("val_sum_accuracy", "training_sums", "epochs", "train_seconds")}
     config = {
         "model": "addition",
         "architecture": {"digits": args.digits, "digit_net": net_settings(args),
                          "sum": "exact carry-chain likelihood (training); each digit's most likely value, added (prediction)"},
-        "input": {"digits_a": [args.digits, 28, 28], "digits_b": [args.digits, 28, 28],
+        "input": {"digits_a": [args.digits, *DIGIT_SHAPE], "digits_b": [args.digits, *DIGIT_SHAPE],
                   "pixels": "raw 0-255 MNIST digits, most significant first"},
         "output": "digit log-probabilities (2, N, 10) of both numbers; the predictor adds the most likely digits",
     }
@@ -248,6 +263,19 @@ def main(argv=None):
         ("seeds.png", lambda p: plots.plot_curves(curves, p, f"Addition N={args.digits}: every seed",
                                                   "epoch", "validation sum accuracy")),
     ], test=test)
+    return metrics
+
+
+def main(argv=None):
+    """`--digits N` without `--recipe` runs the recipe addition-nN."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    picker = argparse.ArgumentParser(add_help=False)
+    picker.add_argument("--digits", type=int)
+    picker.add_argument("--recipe")
+    picked = picker.parse_known_args(argv)[0]
+    if picked.recipe is None and picked.digits is not None:
+        argv += ["--recipe", f"addition-n{picked.digits}"]
+    return recipe.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":
