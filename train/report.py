@@ -57,73 +57,53 @@ def runs_of(record):
 
 
 def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    return list(csv.DictReader(path.read_text().splitlines()))
 
 
-def layer_rows(model):
-    """(layer, output shape, parameters, activation, regularization) of a model's layers; a Sequential part
-    is spelled out, a sub-network is one row that names it (`networks` gives its own table)."""
+def layer_row(layer):
+    """(layer, output shape, parameters, activation, regularization) of one layer."""
+    config = layer.get_config()
+    activation = ("softmax" if isinstance(layer, keras.layers.Softmax) else "relu" if isinstance(layer, keras.layers.ReLU)
+                  else config.get("activation") or "")
+    regularization = (f"dropout {config['rate']}" if isinstance(layer, keras.layers.Dropout) else
+                      "batch norm" if isinstance(layer, keras.layers.BatchNormalization) else "")
+    try:
+        shape = str(tuple(layer.output.shape))
+    except (AttributeError, ValueError):  # a layer used twice (the shared digit reader) has no single output
+        shape = "(shared)"
+    return [f"{layer.name} ({type(layer).__name__})", shape, layer.count_params(),
+            "" if activation == "linear" else activation, regularization, 1]
+
+
+def layer_rows(model, title, tables):
+    """A model's rows, a Sequential part spelled out in place; each distinct sub-network gets a table of its
+    own in `tables` ({its rows: (title, rows)}), where a network equal layer for layer is not repeated, and
+    here one row, consecutive copies of it merged ("member_0 .. member_3", 4 x)."""
     rows = []
     for layer in model.layers:
-        inner = layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer
+        inner = getattr(layer, "layer", layer)  # the network inside a TimeDistributed
         if isinstance(inner, keras.Sequential):
-            rows += [(f"{inner.name}/{row[0]}", *row[1:]) for row in layer_rows(inner)]
-            continue
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        config = layer.get_config()
-        activation = "softmax" if isinstance(layer, keras.layers.Softmax) else config.get(
-            "activation", "relu" if isinstance(layer, keras.layers.ReLU) else "")
-        regularization = (f"dropout {config['rate']}" if isinstance(layer, keras.layers.Dropout) else
-                          "batch norm" if isinstance(layer, keras.layers.BatchNormalization) else "")
-        try:
-            shape = str(tuple(layer.output.shape))
-        except (AttributeError, ValueError):  # a layer used twice (the shared digit reader) has no single output
-            shape = "(shared)"
-        rows.append((f"{layer.name} ({type(layer).__name__})", shape, layer.count_params(),
-                     activation if activation not in (None, "linear") else "", regularization))
+            rows += [[f"{inner.name}/{row[0]}", *row[1:]] for row in layer_rows(inner, title, tables)]
+        elif isinstance(inner, keras.Model):
+            sub = layer_rows(inner, f"{title}/{inner.name}", tables)
+            network = "network " + tables.setdefault(str([row[1:] for row in sub]), (f"`{title}/{inner.name}`", sub))[0]
+            if rows and rows[-1][3] == network:
+                rows[-1][0], rows[-1][2], rows[-1][5] = (f"{rows[-1][0].split(' ..')[0]} .. {layer.name}",
+                                                         rows[-1][2] + layer.count_params(), rows[-1][5] + 1)
+            else:
+                rows.append([layer.name, layer_row(layer)[1], layer.count_params(), network, "", 1])
+        elif not isinstance(layer, keras.layers.InputLayer):
+            rows.append(layer_row(layer))
     return rows
 
 
-def networks(model, title, seen):
-    """The tables of a model's distinct networks, innermost first, as (title, rows, parameters); a network
-    equal layer for layer to one already in `seen` (signature -> title) is not repeated."""
-    tables, rows = [], []
-    for row, layer in zip(layer_rows(model), [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)
-                                              and not isinstance(l, keras.Sequential)]):
-        inner = layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer
-        if isinstance(inner, keras.Model) and not isinstance(inner, keras.Sequential):
-            tables += networks(inner, f"{title} `{inner.name}`", seen)
-            row = (*row[:3], f"= {seen[signature(inner)]}", "")
-        rows.append(row)
-    counted = [(name, *rest) for name, *rest in rows]
-    merged = []  # consecutive copies of one network as one row: "member_0 .. member_3 (4 x ...)"
-    for row in counted:
-        if merged and row[3].startswith("=") and merged[-1][3] == row[3]:
-            first, copies = merged[-1][0].split(" .. ")[0], merged[-1][5] + 1
-            merged[-1] = (f"{first} .. {row[0]}", row[1], merged[-1][2] + row[2], row[3], "", copies)
-        else:
-            merged.append((*row, 1))
-    rows = [(name if copies == 1 else f"{name} ({copies} x {note[2:]}, own weights)", shape, f"{params:,}", note, reg)
-            for name, shape, params, note, reg, copies in merged]
-    key = signature(model)
-    if key in seen:
-        return tables
-    seen[key] = title
-    return tables + [(title, rows, model.count_params())]
+def network_table(rows):
+    return table(["layer", "output shape", "parameters", "activation, or the network it is", "regularization"], [
+        (name, shape, f"{count:,}", note if copies == 1 else f"{copies} x {note}, each its own weights", regularization)
+        for name, shape, count, note, regularization, copies in rows])
 
 
-def signature(model):
-    return tuple((name.split(" ")[-1], *rest) for name, *rest in layer_rows(model))
-
-
-def stored_int8(model):
-    """Whether the saved Dense kernels are int8 with a float scale per unit (`inference_copy`)."""
-    return any(getattr(layer, "quantization_mode", None) == "int8" for layer in model._flatten_layers())
-
-
-def model_card(name, seen):
+def model_card(name, tables):
     """What the report says of one model folder: its networks, settings, metrics and plots."""
     folder = MODELS_DIR / name
     model = keras.saving.load_model(folder / "model.keras", compile=False)
@@ -131,13 +111,13 @@ def model_card(name, seen):
     metric_table = lambda section: table(["metric", "value"], [
         (words(k), pct(v) if isinstance(v, float) and v <= 1 else v) for k, v in metrics.get(section, {}).items()
         if not isinstance(v, (list, dict))])
+    known = set(tables)
+    rows = layer_rows(model, name, tables)
     return {"name": name, "config": config, "metrics": metrics, "parameters": f"{model.count_params():,}",
-            "int8": stored_int8(model), "epochs": len(plots.read_history(folder / "history.csv")["loss"]),
-            "networks": [(title, table(["layer", "output shape", "parameters", "activation or network", "regularization"],
-                                       rows), f"{count:,}") for title, rows, count in networks(model, f"`{name}`", seen)],
-            "validation": metric_table("validation"), "test": metric_table("test"),
-            "plots": [f"models/{name}/{png.name}" for png in sorted(folder.glob("*.png"))],
-            "h5": (folder / "model.h5").exists()}
+            "int8": any(getattr(layer, "quantization_mode", None) == "int8" for layer in model._flatten_layers()),
+            "networks": [(title, network_table(sub)) for key, (title, sub) in tables.items() if key not in known]
+            + [(f"`{name}`", network_table(rows))], "validation": metric_table("validation"), "test": metric_table("test"),
+            "images": " ".join(f"![{name} {png.stem}](models/{name}/{png.name})" for png in sorted(folder.glob("*.png")))}
 
 
 def settings_table(columns):
@@ -184,10 +164,10 @@ def reader_tables(records, shipped):
               for name, r in runs if re.search("select", name)]
     figures = lambda f: (pct(f["val_number_accuracy"]) if "val_number_accuracy" in f else "-",
                          pct(f["val_number_accuracy_draws_mean"]), pct(f["course_val_number_accuracy"]))
-    mixes = [(f"`{r['folder']}` ({r['cnns']} CNNs)", *figures(r)) for mix in records_like(records, "reader-mix-")
-             for r in mix["readers"]] + [(label, *figures(f)) for mix in records_like(records, "reader-mix-") for label, f in
-                                         (("every CNN weighing the same", mix["averaged_by_cnns"]),
-                                          ("every reader weighing the same", mix["averaged_by_readers"]))]
+    mix = records["reader-mix-f32x4-6x24"]
+    mixes = [(f"`{r['folder']}` ({r['cnns']} CNNs)", *figures(r)) for r in mix["readers"]] + [
+        ("every CNN weighing the same", *figures(mix["averaged_by_cnns"])),
+        ("every reader weighing the same", *figures(mix["averaged_by_readers"]))]
     tuned = [(f"`{name}`", *figures(r["validation"]), ", ".join(pct(a) for a in r["validation"]["val_number_accuracy_members"]))
              for name, r in records.items() if name.endswith("-finetune") and not r["training"].get("drawn")]
     tuned.append(("the reader in use", *figures(shipped["validation"]),
@@ -204,10 +184,6 @@ def reader_tables(records, shipped):
                              "test"], epochs),
             "mix": table(["reader", *figure_header], mixes + [("the reader in use", *figures(shipped["validation"]))]),
             "tuned": table(["reader", *figure_header, "each CNN alone"], tuned)}
-
-
-def records_like(records, prefix):
-    return [r for name, r in records.items() if name.startswith(prefix)]
 
 
 def data_budget(records, plot):
@@ -255,7 +231,6 @@ def end2end_tables(records, cards):
                     pct(r["val_digitwise_sum_accuracy"]), r["train_seconds_this_run"]) for name, r in layers.items()]
     layer_rows_ += [(f"mean, {layer}", "", pct(mean(layer, "val_sum_accuracy")), "",
                      pct(mean(layer, "val_digitwise_sum_accuracy")), "") for layer in ("convolution", "carry")]
-    ensemble = records["end2end-ensemble"]
     return {"starts": table(["run", "digit reader started from", "epochs", "learning rate", "validation at start",
                              "after epoch 1", "validation kept", "test", "verdict"], starts),
             "regimes": table(["model", "supervision", "sum from the numbers", "digit reader", "training digits",
@@ -263,7 +238,6 @@ def end2end_tables(records, cards):
             "sum_layers": table(["run", "flags", "validation sums (convolution)", "course strips (validation), sums "
                                  "(convolution)", "validation sums (digit by digit)", "training seconds"], layer_rows_),
             "time_ratio": f"{mean('carry', 'train_seconds_this_run') / mean('convolution', 'train_seconds_this_run'):.2f}",
-            "ensemble": (pct(ensemble["validation"]["val_sum_accuracy"]), pct(ensemble["single_reader_val_sum_accuracy"])),
             "settings": settings_table({name: cards[name]["config"]["training"] for name in END2END_MODELS})}
 
 
@@ -292,30 +266,26 @@ def addition_tables(records):
     ms = speed["forward_and_backward_ms"]
     return {"published": table(["method", "source", *[f"N={n}" for n in digits]], rows),
             "sources": {row["source"]: row["citation"] for row in published},
-            "best": ", ".join(f"{value:.2f} (N={n})" for n, value in best), "ours": sorted(ours),
+            "best": ", ".join(f"{value:.2f} (N={n})" for n, value in best), "tests": sorted(ours.items()),
             "runs": table(["N", "runs", "sum accuracy %", "other pairings %", "worst pairing", "digit accuracy %",
                            "epochs per run", "seconds per run", "run in models/ (its test sum accuracy)"], runs),
             "one_start": one_start, "one_start_sums": mean_std(one_start["test"], "sum_accuracy"),
             "trapped": [(s["seed"], pct(s["digit_accuracy"]), pct(s["sum_accuracy"]))
                         for s in one_start["test"]["per_seed"] if s["digit_accuracy"] < 0.5],
             "starts": (len(starts), pct(min(starts)), pct(max(starts))) if starts else None,
-            "speed": speed, "sum_layer_ms": table(["computation", "ms"], [(words(k), v) for k, v in ms.items()]),
+            "speed": speed, "seed_plots": " ".join(f"![addition N={n}: every seed](models/addition-n{n}/seeds.png)" for n in sorted(ours)),
+            "sum_layer_ms": table(["computation", "ms"], [(words(k), v) for k, v in ms.items()]),
             "saving": pct((ms["convolution_0_255"] - ms["carry_n3"]) / (ms["convolution_0_255"] + ms["digit_reader"])),
             "settings": settings_table({f"N={n}": read_json(MODELS_DIR / f"addition-n{n}" / "config.json")["training"]
                                         for n in sorted(ours)})}
 
 
-def app_tables(records):
+def app_tables(records, calibration):
     """The generator, the reader on drawings, the app under load, and the reader's decline rule."""
     speed, fidelity = records["generator_speed"], records["fidelity"]
-    course = speed["course_generator_pairs_per_second"]
-    reader = fidelity["reader"]
-    strips = [(name, f"{fidelity['strips'][name]:,}", pct(reader[name]["all"]), *[pct(reader[name][f"{k}_digits"]) for k in (1, 2, 3)],
-               *[f"{fidelity[name]['inked_span'][f'{k}_digits']['median']:g}" for k in (1, 2, 3)],
+    strips = [(name, f"{fidelity['strips'][name]:,}", *[pct(fidelity["reader"][name][k]) for k in ("all", "1_digits", "2_digits",
+               "3_digits")], *[f"{fidelity[name]['inked_span'][f'{k}_digits']['median']:g}" for k in (1, 2, 3)],
                pct(fidelity[name]["pixels"]["1-2"]), pct(fidelity[name]["pixels"]["0"])) for name in ("course", "ours")]
-    drawn, heights = read_json(MODELS_DIR / "reader" / "drawn_accuracy.json"), records["to_strip_target_height"]
-    loads = [records[name] for name in ("space_load", "space_load_gradio_client")]
-    calibration = read_json(MODELS_DIR / "reader" / "calibration.json")
     held = calibration["held_out"]["drawn"]
     candidates = [(f"**{name}**" if name == calibration["rule_name"] else name,
                    *[pct(c["held_out"][kind]["declined"]) for kind in DECLINE_KINDS], pct(c["held_out"]["drawn"]["accuracy_answered"]),
@@ -323,22 +293,19 @@ def app_tables(records):
     shares = [(pct(float(share)), r["rule_name"], pct(r["tune_out_of_domain_least"]), pct(r["held_out"]["drawn"]["declined"]),
                pct(r["held_out"]["drawn"]["accuracy_answered"]), pct(min(r["held_out"][k]["declined"] for k in DECLINE_KINDS[2:])))
               for share, r in calibration["shares"].items()]
-    return {"speed": speed, "speed_table": table(["batch size", "pairs/s", "vs the course's"], [
-                (r["batch_size"], f"{r['pairs_per_second']:,}", f"{r['pairs_per_second'] / course:.0f}x") for r in speed["runs"]]),
-            "fidelity": fidelity, "fidelity_table": table(["strips", "count", "reader", "1 digit", "2 digits", "3 digits",
-                                                           "span 1 digit", "span 2 digits", "span 3 digits", "pixels 1-2",
-                                                           "pixels 0"], strips),
-            "drawn": drawn, "drawn_table": table(["input", "number accuracy"], [(words(k), pct(v)) for k, v in drawn["accuracy"].items()]),
-            "heights": heights, "heights_table": table(["ink height, px", "drawn numbers read right"],
-                                                       [(h, pct(a)) for h, a in heights["drawn_to_strip_by_target_height"].items()]),
-            "drawn_tune": records["reader-drawn-finetune"], "drawn_tune_val": records["reader-drawn-finetune-drawn-val"],
-            "drawn_from": records["reader-6cnn-f24-54k-full"], "loads": loads,
-            "load_table": table(["client", "endpoint", *map(words, LOAD_COLUMNS)], [
-                (load["client"], endpoint, *[e.get(c, "-") for c in LOAD_COLUMNS]) for load in loads
-                for endpoint, e in load["endpoints"].items()]),
-            "calibration": calibration, "end2end_calibration": read_json(MODELS_DIR / "end2end" / "calibration.json"),
-            "held": (pct_se(held["declined"], held["images"]), pct_se(held["accuracy_answered"], held["images"] * (1 - held["declined"])),
-                     f"{100 * np.sqrt(0.03 * 0.97 / held['images']):.1f}"),
+    loads = [records[name] for name in ("space_load", "space_load_gradio_client")]
+    return {"speed_table": table(["batch size", "pairs/s", "vs the course's"], [(r["batch_size"], f"{r['pairs_per_second']:,}",
+                f"{r['pairs_per_second'] / speed['course_generator_pairs_per_second']:.0f}x") for r in speed["runs"]]),
+            "fidelity_table": table(["strips", "count", "reader", "1 digit", "2 digits", "3 digits", "span 1 digit",
+                                     "span 2 digits", "span 3 digits", "pixels 1-2", "pixels 0"], strips),
+            "drawn_table": table(["input", "number accuracy"], [(words(k), pct(v)) for k, v in read_json(
+                MODELS_DIR / "reader" / "drawn_accuracy.json")["accuracy"].items()]),
+            "heights_table": table(["ink height, px", "drawn numbers read right"], [(h, pct(a)) for h, a in records[
+                "to_strip_target_height"]["drawn_to_strip_by_target_height"].items()]),
+            "load_table": table(["client", "endpoint", *map(words, LOAD_COLUMNS)], [(load["client"], endpoint, *[
+                e.get(c, "-") for c in LOAD_COLUMNS]) for load in loads for endpoint, e in load["endpoints"].items()]),
+            "held": (pct_se(held["declined"], held["images"]), pct_se(held["accuracy_answered"], held["images"] * (
+                1 - held["declined"])), f"{100 * np.sqrt(0.03 * 0.97 / held['images']):.1f}"),
             "candidates": table(["rule", *[f"{words(k)} declined" for k in DECLINE_KINDS], "drawn answered right",
                                  "tuning: out-of-domain declined"], candidates),
             "shares": table(["share by the rule's score", "rule chosen", "tuning: least out-of-domain kind declined",
@@ -346,37 +313,17 @@ def app_tables(records):
                              "held out: least out-of-domain kind declined"], shares)}
 
 
-def results(cards):
-    """One row per model: what it measures on the test split, and the command that measures it."""
-    rows = [("reader", "number read exactly, 10,000 test strips", "number_accuracy"),
-            ("reader", "digit accuracy, test strips", "digit_accuracy"),
-            ("adder", "exact sum, all 65,536 pairs", "all_pairs_accuracy"),
-            ("adder", "exact sum, pairs never trained on", "held_out_accuracy"),
-            ("adder-gru", "GRU on 80 % of the pairs: exact sum, all pairs", "all_pairs_accuracy"),
-            ("end2end", "sum exact, 10,000 test pairs", "sum_accuracy"),
-            ("end2end", "reader + adder on the same pairs", "pipeline_sum_accuracy"),
-            ("end2end-aux-scratch", "numbers as extra targets, from scratch, same pairs", "sum_accuracy"),
-            ("end2end-sum-only", "sums only, from scratch, same pairs", "sum_accuracy"),
-            ("end2end-neural-sum-only", "sums only, learned sum decoder, same pairs", "sum_accuracy")]
-    rows = [(name, label, pct(cards[name]["metrics"]["test"][key]), f"`python -m mnistadd.evaluate {name}`")
-            for name, label, key in rows]
-    rows += [(f"addition-n{n}", f"MNIST addition N={n} from sums alone, {10000 // (2 * n):,} test sums, mean over runs",
-              pct(read_json(MODELS_DIR / f"addition-n{n}" / "metrics.json")["test"]["sum_accuracy_mean"]),
-              f"`python -m train.addition --digits {n}`")
-             for n in sorted(int(p.name.removeprefix("addition-n")) for p in MODELS_DIR.glob("addition-n*"))]
-    return table(["model", "measure", "ours", "measured by"], rows)
-
-
 def render(plot=False):
     """REPORT.md's text and the README's results block."""
     records = {p.stem: read_json(p) for p in sorted(EXPERIMENTS.glob("*.json"))}
-    seen = {}
-    cards = {name: model_card(name, seen) for name in ("reader", "adder", "adder-gru", *END2END_MODELS, "addition-n1")}
+    tables = {}
+    cards = {name: model_card(name, tables) for name in ("reader", "adder", "adder-gru", *END2END_MODELS, "addition-n1")}
     shipped = run_record(MODELS_DIR / "reader")
     environment = cards["reader"]["config"]["environment"]
-    context = {"cards": cards, "records": records, "results": results(cards), "environment": environment,
+    calibration = read_json(MODELS_DIR / "reader" / "calibration.json")
+    context = {"cards": cards, "records": records, "table": table, "environment": environment,
                "anchors": table(["anchor", "measure", "published", "source"], [tuple(r.values()) for r in read_csv(
-                   PUBLISHED / "anchors.csv")]), "pct": pct, "runs_of": runs_of, "reader_cnns": cnn_count(shipped),
+                   PUBLISHED / "anchors.csv")]), "pct": pct, "reader_cnns": cnn_count(shipped),
                "reader": reader_tables(records, shipped), "budget": data_budget(records, plot),
                "reader_settings": settings_table({f"CNN {i + 1}": s for i, s in enumerate(
                    shipped.get("kept_members", []) + [shipped["training"]])}),
@@ -384,9 +331,12 @@ def render(plot=False):
                    (name, f"`{r['flags']}`" if r["flags"] else "(base)", pct(r["held_out_accuracy"]), f"{r['parameters']:,}",
                     r["train_seconds_this_run"]) for name, r in runs_of(records["adder"]).items()]),
                "adder_settings": settings_table({n: cards[n]["config"]["training"] for n in ("adder", "adder-gru")}),
-               "end2end": end2end_tables(records, cards), "addition": addition_tables(records), "app": app_tables(records)}
-    return (TEMPLATES.get_template("report.md.j2").render(context),
-            TEMPLATES.get_template("readme_results.md.j2").render(context).strip())
+               "end2end": end2end_tables(records, cards), "addition": addition_tables(records),
+               "app": app_tables(records, calibration), "calibration": calibration,
+               "end2end_calibration": read_json(MODELS_DIR / "end2end" / "calibration.json"),
+               "drawn_accuracy": read_json(MODELS_DIR / "reader" / "drawn_accuracy.json")}
+    return [re.sub(r"\n{3,}", "\n\n", TEMPLATES.get_template(name).render(context)).strip() + "\n"
+            for name in ("report.md.j2", "readme_results.md.j2")]
 
 
 def replace_block(readme, block):
@@ -398,7 +348,7 @@ def replace_block(readme, block):
 def main():
     report, block = render(plot=True)
     write_text_atomic(ROOT / "REPORT.md", report)
-    write_text_atomic(ROOT / "README.md", replace_block((ROOT / "README.md").read_text(), block))
+    write_text_atomic(ROOT / "README.md", replace_block((ROOT / "README.md").read_text(), block.strip()))
     print("wrote REPORT.md and README.md's results")
 
 
