@@ -34,7 +34,7 @@ from mnistadd.api import load, model_folder
 from mnistadd.data import StripRenderer
 from mnistadd.drawing import CANVAS, draw_like_a_person
 from mnistadd.preprocess import HEIGHT, TARGET_HEIGHT, WIDTH, to_strip
-from mnistadd.training import write_json
+from mnistadd.io import write_json
 
 
 def naive_strip(picture):

@@ -15,7 +15,8 @@ import os
 import time
 
 from data_generator import training_generator
-from mnistadd.training import environment, write_json
+from mnistadd.io import write_json
+from mnistadd.training import environment
 
 
 def pairs_per_second(batch_size, seconds):

@@ -25,7 +25,7 @@ import numpy as np
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_pairs
 from mnistadd.reader import ensemble_members, read_numbers
-from mnistadd.training import write_json
+from mnistadd.io import write_json
 
 
 def strip_sets(mnist_dir=None):

@@ -302,7 +302,7 @@ def main():
     }
     print(json.dumps(report, indent=1))
     if args.out:
-        from mnistadd.training import write_json
+        from mnistadd.io import write_json
 
         write_json(args.out, report)
 

@@ -21,7 +21,8 @@ import tensorflow as tf
 from mnistadd.addition import CarrySumLikelihood
 from mnistadd.end2end import SumDistribution
 from mnistadd.reader import build_reader
-from mnistadd.training import environment, write_json
+from mnistadd.io import write_json
+from mnistadd.training import environment
 
 
 def milliseconds(step, repeats):

@@ -16,39 +16,41 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
 from mnistadd import adder as adder_model
-from mnistadd import addition as addition_model
-from mnistadd import end2end as end2end_model  # noqa: F401  registers the end-to-end model's layers
+from mnistadd import addition as addition_model  # noqa: F401  registers the models' own layers for loading
+from mnistadd import end2end as end2end_model  # noqa: F401
 from mnistadd.abstention import CALIBRATION_FILE, decide
+from mnistadd.digits import numbers_of
+from mnistadd.geometry import DIGIT_SHAPE, MAX_NUMBER, MAX_PIXEL, STRIP_SHAPE
+from mnistadd.io import read_json
+from mnistadd.paths import MODELS_DIR, REQUIRED_FILES
 from mnistadd.reader import ensemble_members, read_numbers
-from mnistadd.training import read_json
-
 
 
 def _check_images(images, name="images"):
     images = np.asarray(images, dtype=np.float32)
     if images.ndim == 2:
         images = images[None]
-    if images.ndim != 3 or images.shape[1:] != (28, 84):
-        raise ValueError(f"{name}: expected shape (N, 28, 84) raw pixels, got {images.shape}")
+    if images.ndim != 3 or images.shape[1:] != STRIP_SHAPE:
+        raise ValueError(f"{name}: expected shape (N, {STRIP_SHAPE[0]}, {STRIP_SHAPE[1]}) raw pixels, got {images.shape}")
     return _check_pixels(images, name)
 
 
 def _check_pixels(images, name):
-    if not np.isfinite(images).all() or images.min() < 0 or images.max() > 255:
-        raise ValueError(f"{name}: pixels must be finite values in 0..255 (ink high, background 0)")
+    if not np.isfinite(images).all() or images.min() < 0 or images.max() > MAX_PIXEL:
+        raise ValueError(f"{name}: pixels must be finite values in 0..{MAX_PIXEL} (ink high, background 0)")
     return images
 
 
 def _check_digits(digits, name, n):
     digits = np.asarray(digits, dtype=np.float32)
-    if digits.ndim != 4 or digits.shape[1:] != (n, 28, 28):
-        raise ValueError(f"{name}: expected shape (B, {n}, 28, 28) raw digits, most significant first, got {digits.shape}")
+    if digits.ndim != 4 or digits.shape[1:] != (n, *DIGIT_SHAPE):
+        raise ValueError(f"{name}: expected shape (B, {n}, {DIGIT_SHAPE[0]}, {DIGIT_SHAPE[1]}) raw digits, most "
+                         f"significant first, got {digits.shape}")
     return _check_pixels(digits, name)
 
 
-def check_numbers(values, name, low=0, high=255):
+def check_numbers(values, name, low=0, high=MAX_NUMBER):
     """Integers in low..high as an int array, or a ValueError that says what is wrong."""
     array = np.asarray(values)
     if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
@@ -79,7 +81,7 @@ class Reader:
         self.model, self.config, self.calibration = model, config, calibration
         # Each ensemble member's own output, which the model averages, and its last hidden layer: the
         # evidence for declining an image (mnistadd.abstention).
-        image, members = keras.Input((28, 84)), ensemble_members(model)
+        image, members = keras.Input(STRIP_SHAPE), ensemble_members(model)
         hidden = [[layer for layer in m.layers if isinstance(layer, keras.layers.Dense)][-2] for m in members]
         views = [keras.Model(m.inputs, [m.output, h.output])(image) for m, h in zip(members, hidden)]
         self.members = keras.Model(image, [[probs for probs, _ in views], [features for _, features in views]])
@@ -153,7 +155,7 @@ class Addition:
         if len(a) != len(b):
             raise ValueError(f"digits_a and digits_b must hold as many numbers, got {len(a)} and {len(b)}")
         digits = _infer(self.model, {"digits_a": a, "digits_b": b}).argmax(axis=-1)  # (B, 2, N)
-        return addition_model.numbers_of(digits[:, 0]) + addition_model.numbers_of(digits[:, 1])
+        return numbers_of(digits[:, 0]) + numbers_of(digits[:, 1])
 
 
 PREDICTORS = {"reader": Reader, "adder": Adder, "end2end": EndToEnd, "addition": Addition}

@@ -22,7 +22,8 @@ al., 2003), so the reader sees new handwriting rather than the same training dig
 
 All randomness is stateless and comes from one `seed`, so a batch is a pure function of
 `(numbers, seed)`. Because nothing here runs Python per image, the same function serves the homework's
-numpy generators (`data_generator.py`), the `tf.data` training pipelines and the Space's examples.
+numpy generators (`number_pairs`, which `data_generator.py` wraps), the `tf.data` training pipelines and
+the Space's examples.
 """
 
 import math
@@ -31,11 +32,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnistadd.digits import digits_of
+from mnistadd.geometry import DIGIT_SIZE as DIGIT
+from mnistadd.geometry import INK_LEVEL, MAX_DIGITS, MAX_NUMBER, MAX_PIXEL, STRIP_HEIGHT, STRIP_WIDTH
 from mnistadd.mnist import load_mnist
 
-HEIGHT, WIDTH, DIGIT = 28, 84, 28
-MAX_NUMBER = 255
-MAX_DIGITS = 3
 VALIDATION_FRACTION = 0.1  # of the training digits, held out for validation
 CUTS = ("course", "clean")
 
@@ -43,8 +44,9 @@ CUTS = ("course", "clean")
 CROP_JITTER = (-1, 2)
 MIN_WINDOW = 6  # a narrower window keeps the whole digit instead
 CLEAN_MARGIN = 2
-INK_THRESHOLD = 0.2 * 255  # the clean cut's ink: faint edge pixels do not widen its margin
 ELASTIC_GRID = 4  # control points per side of the elastic displacement field
+PAIRS_PER_CALL = 512  # rendering several small batches in one call amortizes TensorFlow's per-op cost
+NUMBER_DIGITS = tf.constant(digits_of(np.arange(MAX_NUMBER + 1), MAX_DIGITS), tf.int32)  # (256, 3)
 
 
 def split_digits(split, mnist_dir=None):
@@ -144,7 +146,7 @@ class StripRenderer:
         whether the window cuts off ink on the right."""
         n = tf.shape(numbers)[0]
         lengths = 1 + tf.cast(numbers >= 10, tf.int32) + tf.cast(numbers >= 100, tf.int32)
-        slot_digits = tf.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=1)
+        slot_digits = tf.gather(NUMBER_DIGITS, numbers)  # (N, 3), hundreds first
         present = tf.range(MAX_DIGITS)[None, :] >= MAX_DIGITS - lengths[:, None]  # (N, 3)
         seeds = tf.random.split(tf.cast(seed, tf.int64), 7)
 
@@ -169,11 +171,11 @@ class StripRenderer:
         glyphs = tf.reshape(glyphs, [n, MAX_DIGITS, DIGIT, DIGIT])
 
         # The course's images are uint8: rounding decides which faint edge pixels count as ink.
-        glyphs = tf.round(tf.clip_by_value(glyphs, 0.0, 255.0))
+        glyphs = tf.round(tf.clip_by_value(glyphs, 0.0, float(MAX_PIXEL)))
 
         # Cut each glyph to a window [start, end) of its columns, around its ink.
         column_max = tf.reduce_max(glyphs, axis=2)  # (N, 3, 28)
-        strong = column_max > INK_THRESHOLD
+        strong = column_max > INK_LEVEL  # the clean cut's ink: faint edge pixels do not widen its margin
         last = DIGIT - 1 - tf.argmax(tf.cast(strong[..., ::-1], tf.int32), axis=2, output_type=tf.int32)
         if self.cut == "clean":
             first = tf.argmax(tf.cast(strong, tf.int32), axis=2, output_type=tf.int32)
@@ -203,9 +205,9 @@ class StripRenderer:
         glyphs, start, width, _ = self._windows(tf.cast(numbers, tf.int32), seed)
         # Lay the windows side by side, padded as the course pads (the odd column on the left), by
         # gathering each strip column from its glyph.
-        padding = WIDTH - tf.reduce_sum(width, axis=1, keepdims=True)
+        padding = STRIP_WIDTH - tf.reduce_sum(width, axis=1, keepdims=True)
         offset = padding - padding // 2 + tf.cumsum(width, axis=1, exclusive=True)  # (N, 3)
-        x = tf.range(WIDTH)[None, None, :]
+        x = tf.range(STRIP_WIDTH)[None, None, :]
         inside = (x >= offset[..., None]) & (x < (offset + width)[..., None])  # (N, 3, 84)
         source = tf.clip_by_value(start[..., None] + x - offset[..., None], 0, DIGIT - 1)
         columns = tf.gather(tf.transpose(glyphs, [0, 1, 3, 2]), source, axis=2, batch_dims=2)
@@ -240,3 +242,18 @@ class StripRenderer:
         images, numbers = self.sample(size, tf.constant([seed, 0], tf.int64))
         return images.numpy(), numbers.numpy()
 
+
+
+def number_pairs(split, batch_size=32, seed=None, cut="course", mnist_dir=None):
+    """Endless batches `(x, numbers, sums)` of number pairs written with one split's digits: x float32
+    (batch_size, 2, 28, 84), numbers int64 (batch_size, 2), sums (batch_size, 1). The homework's API
+    (`data_generator.py`) and the test sets of `mnistadd.evaluate`."""
+    renderer = StripRenderer.from_split(split, mnist_dir, cut=cut)
+    rng = np.random.default_rng(seed)
+    batches_per_call = max(1, PAIRS_PER_CALL // batch_size)
+    while True:
+        images, numbers = renderer.sample(2 * batch_size * batches_per_call, rng.integers(2**62, size=2))
+        images = images.numpy().reshape(batches_per_call, batch_size, 2, STRIP_HEIGHT, STRIP_WIDTH)
+        numbers = numbers.numpy().reshape(batches_per_call, batch_size, 2).astype(np.int64)
+        for x, pair in zip(images, numbers):
+            yield x, pair, pair.sum(axis=1, keepdims=True)

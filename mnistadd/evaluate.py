@@ -20,13 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-import data_generator
 from mnistadd import plots
 from mnistadd.adder import all_pairs, pair_split
 from mnistadd.api import MODELS_DIR, Reader, load
-from mnistadd.data import StripRenderer
+from mnistadd.cards import write_model_card
+from mnistadd.data import StripRenderer, number_pairs
+from mnistadd.geometry import MAX_DIGITS, STRIP_SHAPE
+from mnistadd.io import read_json, write_json
 from mnistadd.reader import BLANK, NUMBER_CLASSES
-from mnistadd.training import read_json, write_json
 
 TEST_SEED = 12345
 COURSE_VAL_ENV = "MNISTADD_COURSE_VAL"
@@ -65,34 +66,35 @@ def course_val_accuracy(predict, kind, path=None):
         return {}
     x, numbers = pairs
     if kind == "reader":
-        return {"course_val_number_accuracy": float(np.mean(predict(x.reshape(-1, 28, 84)) == numbers.ravel()))}
+        return {"course_val_number_accuracy": float(np.mean(predict(x.reshape(-1, *STRIP_SHAPE)) == numbers.ravel()))}
     return {"course_val_sum_accuracy": float(np.mean(predict(x[:, 0], x[:, 1]) == numbers.sum(axis=1)))}
 
 
 def test_pairs(n_pairs, mnist_dir=None, cut="course"):
-    """`n_pairs` pairs from the homework's test generator: images (n, 2, 28, 84) and numbers (n, 2)."""
-    x, numbers, _ = next(data_generator.test_generator(n_pairs, seed=TEST_SEED, cut=cut, mnist_dir=mnist_dir))
+    """`n_pairs` pairs of MNIST test digits, as the homework's test generator gives them: images (n, 2, 28, 84) and numbers (n, 2)."""
+    x, numbers, _ = next(number_pairs("test", n_pairs, seed=TEST_SEED, cut=cut, mnist_dir=mnist_dir))
     return x, numbers
 
 
 def evaluate_reader(folder, mnist_dir=None, n_images=10000):
     reader = load(folder.name, models_dir=folder.parent)
     x, numbers = test_pairs(n_images // 2, mnist_dir)
-    images, numbers = x.reshape(-1, 28, 84), numbers.reshape(-1)
+    images, numbers = x.reshape(-1, *STRIP_SHAPE), numbers.reshape(-1)
     started = time.perf_counter()
     read, _, position_probs = reader.read(images)
     seconds = time.perf_counter() - started
     true_classes, read_classes = NUMBER_CLASSES[numbers], NUMBER_CLASSES[read]
     present = true_classes != BLANK
-    lengths = np.array([len(str(n)) for n in numbers])
+    lengths = MAX_DIGITS - (true_classes == BLANK).sum(axis=1)  # digits written: positions not blank
     x_clean, numbers_clean = test_pairs(n_images // 2, mnist_dir, cut="clean")
-    clean_read = reader.predict(x_clean.reshape(-1, 28, 84))
+    clean_read = reader.predict(x_clean.reshape(-1, *STRIP_SHAPE))
     metrics = {
         "number_accuracy": float(np.mean(read == numbers)),
         # the same model decoded position by position, without the valid-number constraint
         "number_accuracy_per_position_argmax": float(np.mean((position_probs.argmax(-1) == true_classes).all(axis=1))),
         "digit_accuracy": float(np.mean(read_classes[present] == true_classes[present])),
-        **{f"number_accuracy_{k}_digits": float(np.mean(read[lengths == k] == numbers[lengths == k])) for k in (1, 2, 3)},
+        **{f"number_accuracy_{k}_digits": float(np.mean(read[lengths == k] == numbers[lengths == k]))
+           for k in range(1, MAX_DIGITS + 1)},
         "number_accuracy_clean_cut": float(np.mean(clean_read == numbers_clean.reshape(-1))),
         "images": int(len(images)),
         "predict_seconds": round(seconds, 2),
@@ -190,8 +192,6 @@ def main(argv=None):
         measured = evaluation(folder) if kind == "adder" else evaluation(folder, args.mnist_dir)
         metrics["test"] = measured
     write_json(folder / "metrics.json", metrics)
-    from mnistadd.hub import write_model_card
-
     write_model_card(folder)
     print({k: v for k, v in measured.items() if k != "errors"})
 

@@ -11,5 +11,6 @@ STRIP_HEIGHT, STRIP_WIDTH = DIGIT_SIZE, MAX_DIGITS * DIGIT_SIZE
 STRIP_SHAPE = (STRIP_HEIGHT, STRIP_WIDTH)
 MAX_NUMBER = 255
 MAX_SUM = 2 * MAX_NUMBER
+MAX_PIXEL = 255  # pixels are raw 0..255, ink high
 INK_FRACTION = 0.2  # pixels fainter than this fraction of full ink count as background
-INK_LEVEL = INK_FRACTION * 255
+INK_LEVEL = INK_FRACTION * MAX_PIXEL

@@ -9,7 +9,6 @@ weights (`copy_weights`). Trainers measure their figures on the int8 copy that t
 log, history.csv, is the float model's)."""
 
 import csv
-import json
 import os
 import platform
 import shutil
@@ -23,7 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from mnistadd.data import split_digits
-from mnistadd.paths import write_text_atomic
+from mnistadd.io import read_json, write_json  # noqa: F401  read_json: the trainers' import
 
 
 def cosine_schedule(learning_rate, total_steps):
@@ -118,15 +117,6 @@ def environment():
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "accelerators": [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"],
     }
-
-
-def write_json(path, data):
-    """Writes JSON atomically (`write_text_atomic`)."""
-    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
-
-
-def read_json(path):
-    return json.loads(Path(path).read_text())
 
 
 def inference_copy(model):

@@ -43,8 +43,12 @@ except ImportError:  # run from a checkout: the package sits in the repository r
     sys.path.insert(0, str(HERE.parent))
 
 from mnistadd import api
-from mnistadd.hub import read_space_config
 from mnistadd.preprocess import to_strip
+
+try:
+    from space.deploy import read_space_config  # a checkout: space/ beside mnistadd/
+except ImportError:  # the Space: deploy.py at its root, beside this file
+    from deploy import read_space_config
 
 # Requests computed at once, per endpoint (gradio gives each event its own queue). A model call takes
 # about 5 ms and TensorFlow spreads it over the cores, so the limit only decides how many requests wait

@@ -6,7 +6,7 @@ import pytest
 
 from mnistadd.abstention import CALIBRATION_FILE, decide, declines, evidence, ink_runs, rule_score, tempered
 from mnistadd.reader import BLANK
-from mnistadd.training import write_json
+from mnistadd.io import write_json
 
 
 def positions(*classes, sure=0.97):

@@ -2,7 +2,10 @@
 on bad input or a missing folder."""
 
 import io
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import h5py
 import keras
@@ -78,3 +81,20 @@ def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown model kind 'writer'"):
         load("writer", models_dir=tmp_path)
 
+
+def test_inference_imports_no_training_nor_project_scripts(models_dir):
+    """`mnistadd.api` loads and predicts with the package alone: none of the trainers, the app, the
+    benchmarks, the homework's generator module nor the training code is imported (a fresh interpreter)."""
+    script = f"""
+import sys
+import numpy as np
+from mnistadd.api import load
+numbers = load("reader", models_dir={str(models_dir)!r}).predict(np.zeros((2, 28, 84), np.float32))
+assert numbers.shape == (2,)
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("train", "space", "benchmarks", "data_generator")
+             or name == "mnistadd.training"))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -18,7 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 from space_helpers import make_standin_models, serve_app
 
 from mnistadd.abstention import CALIBRATION_FILE
-from mnistadd.training import write_json
+from mnistadd.io import write_json
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

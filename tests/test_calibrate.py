@@ -58,7 +58,7 @@ def test_measure_applies_the_saved_calibration_to_fresh_sets_only(tmp_path):
     from space_helpers import make_standin_models
 
     from mnistadd.abstention import CALIBRATION_FILE
-    from mnistadd.training import write_json
+    from mnistadd.io import write_json
     from train.calibrate import measure_reader
 
     models = make_standin_models(tmp_path, names=["reader"])

@@ -1,8 +1,9 @@
-"""mnistadd.hub against a local fake Hub (tests/fake_hub.py): push a tiny trained reader, pull it back
-into a fresh cache, and check the card, the Space upload and every error path."""
+"""mnistadd.hub and space/deploy.py against a local fake Hub (tests/fake_hub.py): push a tiny trained reader,
+pull it back into a fresh cache, and check the card (mnistadd.cards), the Space upload and every error path."""
 
 import hashlib
 import json
+import re
 import shutil
 import socket
 
@@ -10,8 +11,9 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard, constants
 
-from mnistadd import hub
 from fake_hub import FakeHub
+from mnistadd import cards, hub
+from space import deploy
 
 TOKEN = "hf_fake_write_token"
 
@@ -52,7 +54,7 @@ def reader_config():
         "input": {"shape": [28, 84], "dtype": "float32", "pixels": "raw 0-255, ink high, background 0"},
         "output": "position probabilities (3, 11): hundreds, tens, units; class 10 = blank",
         "training": {"epochs": 3, "steps_per_epoch": 2, "batch_size": 8, "mnist_dir": None},
-        "environment": {"python": "3.11", "accelerators": []},
+        "environment": {"python": "3.11", "tensorflow": "2.21.0", "keras": "3.15.1", "accelerators": []},
     }
 
 
@@ -95,6 +97,11 @@ def free_port():
         return s.getsockname()[1]
 
 
+def table_row(*cells):
+    """A Markdown table row of these cells, however tabulate pads them."""
+    return re.compile(r"\|\s*" + r"\s*\|\s*".join(map(re.escape, cells)) + r"\s*\|")
+
+
 def assert_one_line(error, *words):
     message = str(error.value)
     assert "\n" not in message
@@ -113,7 +120,7 @@ def test_card_comes_from_the_folders_files(tmp_path):
     (folder / "history.csv").write_text("epoch,loss\n0,2.4\n1,2.3\n")
     (folder / "filters.png").write_bytes(b"png")
 
-    path = hub.write_model_card(folder, repo_id="org/mnistadd-reader")
+    path = cards.write_model_card(folder, repo_id="org/mnistadd-reader")
     card = ModelCard.load(path)
 
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "filters.png", "history.csv",
@@ -122,16 +129,44 @@ def test_card_comes_from_the_folders_files(tmp_path):
     assert (data["library_name"], data["license"], data["datasets"]) == ("keras", "mit", ["mnist"])
     assert {"mnist", "keras", "reader"} <= set(data["tags"])
     scores = {r.metric_name: (r.dataset_split, r.metric_value) for r in card.data.eval_results}
-    assert scores == {"validation number accuracy": ("validation", 0.5), "test number accuracy": ("test", 0.25),
-                      "test by length 1": ("test", 0.75), "test by length 3": ("test", 0.125)}
+    assert scores == {"validation number accuracy": ("validation", 0.5), "test number accuracy": ("test", 0.25)}
     assert card.data.model_name == "mnistadd-reader"
     text = card.text
-    for expected in ["shape: [28, 84]", "| blocks | 2 |", "2 epochs of 2 steps of 8: 32 examples drawn",
-                     "| batch_size | 8 |", "| validation | val_images | 8 |", "| test | by_length/3 | 0.125 |",
+    for expected in ["shape: [28, 84]", "2 epochs of 2 steps of 8: 32 examples drawn",
                      "![First convolution's filters](filters.png)", "## Limitations",
-                     'load("reader", repo_id="org/mnistadd-reader")', "| python | 3.11 |"]:
+                     'load("reader", repo_id="org/mnistadd-reader")', "Saved with TensorFlow 2.21.0 and Keras 3.15.1."]:
         assert expected in text
-    assert path.read_text() == str(hub.build_model_card(folder, "org/mnistadd-reader"))  # same files, same card
+    for cells in (("blocks", "2"), ("batch_size", "8"), ("validation", "val_images", "8"),
+                  ("test", "by_length/3", "0.125"), ("python", "3.11"), ("tensorflow", "2.21.0")):
+        assert table_row(*cells).search(text), cells
+    assert "How to reproduce" not in text  # no recipe in this config.json
+    assert path.read_text() == str(cards.build_model_card(folder, "org/mnistadd-reader"))  # same files, same card
+
+
+def test_model_index_lists_only_accuracies(tmp_path):
+    """Seconds, counts, fractions that are not accuracies (lucky_fraction), spreads over seeds and the
+    pipeline compared with are in the card's table, but not published as the model's results."""
+    folder = tmp_path / "end2end"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model": "end2end"}))
+    (folder / "metrics.json").write_text(json.dumps({
+        "validation": {"val_sum_accuracy": 0.9, "val_sum_accuracy_at_start": 0.5, "train_seconds_this_run": 12},
+        "test": {"sum_accuracy": 0.8, "lucky_fraction": 0.01, "predict_seconds": 3.25, "sum_accuracy_std": 0.02,
+                 "pipeline_sum_accuracy": 0.85, "pairs": 64}}))
+    card = cards.build_model_card(folder)
+    assert {(r.dataset_split, r.metric_type) for r in card.data.eval_results} == {
+        ("validation", "val_sum_accuracy"), ("test", "sum_accuracy")}
+    assert table_row("test", "predict_seconds", "3.25").search(card.text)
+    assert table_row("test", "lucky_fraction", "0.01").search(card.text)
+
+
+def test_card_names_the_recipe_and_its_time(tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    recipe = {"name": "reader", "command": "python -m train.reader", "train_seconds": 3 * 3600 + 1260}
+    (folder / "config.json").write_text(json.dumps({**reader_config(), "recipe": recipe}))
+    text = cards.build_model_card(folder).text
+    assert "`python -m train.reader` (the recipe `reader`) trains this model in 3.4 h on 2 CPU cores." in text
 
 
 def test_card_tolerates_missing_keys_and_files(tmp_path):
@@ -139,7 +174,7 @@ def test_card_tolerates_missing_keys_and_files(tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"architecture": {"cell": "lstm"}}))
 
-    card = ModelCard.load(hub.write_model_card(folder))
+    card = ModelCard.load(cards.write_model_card(folder))
 
     assert "model-index" not in card.data.to_dict() and card.data.datasets is None
     assert "adds two numbers" in card.text and "No measurements recorded" in card.text
@@ -148,8 +183,8 @@ def test_card_tolerates_missing_keys_and_files(tmp_path):
 
 def test_card_names_an_unknown_model(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model": "classifier"}))
-    with pytest.raises(hub.HubError) as error:
-        hub.write_model_card(tmp_path)
+    with pytest.raises(ValueError) as error:
+        cards.write_model_card(tmp_path)
     assert_one_line(error, "classifier", "reader")
 
 
@@ -265,12 +300,13 @@ def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_read
     (space / "requirements.txt").write_text("gradio\n")
     (folder / "calibration.json").write_text('{"temperature": 1.0}')  # the decline rule travels with the model
 
-    url = hub.deploy_space("org/demo", {"adder": "org/mnistadd-adder"}, bundle_models=True,
-                           space_dir=space, models_dir=folder.parent)
+    url = deploy.deploy_space("org/demo", {"adder": "org/mnistadd-adder"}, bundle_models=True,
+                              space_dir=space, models_dir=folder.parent)
 
     files = fake_hub.files("org/demo", repo_type="space")
     assert url.startswith(f"{fake_hub.endpoint}/spaces/org/demo/commit/")
-    assert {"app.py", "README.md", "requirements.txt", "mnistadd/hub.py", "mnistadd/api.py",
+    assert {"app.py", "deploy.py", "README.md", "requirements.txt", "mnistadd/hub.py", "mnistadd/api.py",
+            "mnistadd/templates/model_card.md.j2",
             "models/reader/model.keras", "models/reader/config.json", "models/reader/calibration.json",
             "models/reader/history.png"} <= set(files)
     assert "models/reader/history.csv" not in files
@@ -279,18 +315,18 @@ def test_deploy_space_uploads_app_package_config_and_bundled_models(trained_read
 
     config_file = tmp_path / "space_config.json"
     config_file.write_bytes(files["space_config.json"])
-    assert hub.read_space_config(config_file) == config
+    assert deploy.read_space_config(config_file) == config
 
 
 def test_space_config_variables_override_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("MNISTADD_READER_REPO", "org/other-reader")
-    assert hub.read_space_config(tmp_path / "missing.json") == {"reader": "org/other-reader", "adder": None,
+    assert deploy.read_space_config(tmp_path / "missing.json") == {"reader": "org/other-reader", "adder": None,
                                                                 "end2end": None}
 
 
 def test_deploy_space_needs_an_app(tmp_path):
     with pytest.raises(hub.HubError) as error:
-        hub.deploy_space("org/demo", space_dir=tmp_path / "space")
+        deploy.deploy_space("org/demo", space_dir=tmp_path / "space")
     assert_one_line(error, "no Space app")
 
 

@@ -14,7 +14,7 @@ from space_helpers import make_standin_models, serve_app
 
 from benchmarks import drawn_accuracy, space_load
 from mnistadd.abstention import CALIBRATION_FILE
-from mnistadd.training import write_json
+from mnistadd.io import write_json
 
 
 @pytest.fixture(scope="module")
