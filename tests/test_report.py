@@ -1,68 +1,77 @@
-"""train.report's results table, on model folders written by hand (no model, no training): it quotes
-each folder's measured figure, says where none was measured, and says whose training time it gives."""
+"""train.report builds REPORT.md and the README's results block from the repository's own records: every
+section renders, every linked plot exists, the words are plain, the MNIST-addition table follows its CSV and
+the model folders, and the README keeps its text outside the results markers."""
+
+import csv
+import re
 
 import pytest
 
-from mnistadd.training import write_json
 from train import report
 
 
-@pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "MODELS_DIR", tmp_path)
-    return tmp_path
+@pytest.fixture(scope="module")
+def rendered():
+    return report.render()
 
 
-def write_folder(models_dir, name, metrics, architecture, kept_members=()):
-    (models_dir / name).mkdir()
-    write_json(models_dir / name / "metrics.json", metrics)
-    config = {"architecture": architecture, **({"kept_members": list(kept_members)} if kept_members else {})}
-    write_json(models_dir / name / "config.json", config)
+def test_the_report_has_every_task_and_every_linked_plot_exists(rendered):
+    text, block = rendered
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert [h.split(":")[0] for h in headings[:5]] == ["Results", "1. Reader", "2. Adder", "3. End-to-end (bonus)",
+                                                       "4. Multi-digit MNIST addition, learned from sums alone"]
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert images and all((report.ROOT / image).exists() for image in images)
+    assert not re.search(r"issue [0-9]|course_val", text + block, flags=re.I)
+    assert "{{" not in text and "{%" not in text
 
 
-def row(table, name, measure_start):
-    return next(line for line in table.splitlines() if line.startswith(f"| {name} | {measure_start}"))
+def test_each_experiment_record_carries_its_decision_and_the_report_quotes_it(rendered):
+    text, _ = rendered
+    for path in sorted(report.EXPERIMENTS.glob("*.json")):
+        record = report.read_json(path)
+        assert {"question", "rule", "verdict"} <= set(record), path.name
+    assert report.read_json(report.EXPERIMENTS / "reader.json")["verdict"] in text
+    assert report.read_json(report.EXPERIMENTS / "reader-elastic1-full.json")["verdict"] in text
 
 
-def test_results_table_quotes_each_folders_figures(models_dir):
-    write_folder(models_dir, "reader", {"validation": {"train_seconds_this_run": 1234},
-                                        "test": {"number_accuracy": 0.98765, "digit_accuracy": 0.995}}, {"members": 2})
-    table = report.results_table()
-    assert row(table, "reader", "number exact match").endswith("| 98.77 % |")
-    assert row(table, "adder", "exact sum, all").endswith("| not measured yet |")
-    timing = row(table, "reader", "training wall time")
-    assert timing.endswith("| 1,234 s |") and "last training run" not in timing
+def test_the_reader_ensemble_is_one_cnn_table(rendered):
+    text, _ = rendered
+    cnns = report.cnn_count(report.run_record(report.MODELS_DIR / "reader"))
+    assert f"The reader averages {cnns} x the CNN below" in text
+    assert f"{cnns} x network `reader/member_0`" in text
+    assert "member_1/" not in text and text.count("trunk/conv2d") < 40  # not one table per CNN
 
 
-def test_a_grown_reader_says_its_time_is_its_last_runs(models_dir):
-    write_folder(models_dir, "reader", {"validation": {"train_seconds_this_run": 99}}, {"members": 6},
-                 kept_members=[{"seed": 0}] * 4)
-    assert "the last training run only, which added 2 of its 6 CNNs" in row(report.results_table(), "reader",
-                                                                               "training wall time")
+def test_results_block_has_one_row_per_measure_with_its_command(rendered):
+    _, block = rendered
+    rows = [line for line in block.splitlines() if line.startswith("| ")][1:]
+    assert len(block.splitlines()) <= 20 and rows
+    assert all("`python -m " in row for row in rows)
+    assert re.search(r"\| reader +\| number read exactly, 10,000 test strips +\| 99\.\d\d % ", block)
 
 
-def test_reader_mix_finding_quotes_each_reader_both_averages_and_the_shipped_reader(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "EXPERIMENTS", tmp_path)
-    figures = lambda course_val, draws: {"course_val_number_accuracy": course_val, "val_number_accuracy_draws_mean": draws}
-    write_json(tmp_path / "reader-mix-a-b.json", {
-        "readers": [{"folder": "a", "cnns": 4, **figures(0.9914, 0.99095)}, {"folder": "b", "cnns": 6, **figures(0.9913, 0.9902)}],
-        "averaged_by_cnns": figures(0.9917, 0.9907), "averaged_by_readers": figures(0.9919, 0.9908)})
-    finding, = report.reader_mix_findings({"validation": figures(0.9914, 0.9909)})
-    assert "`python -m benchmarks.reader_mix a b`" in finding and "`b` (6 CNNs) course_val 99.13 %" in finding
-    assert "Every CNN weighing the same: course_val 99.17 %, mean of 4 draws 99.07 %" in finding
-    assert "every reader weighing the same" in finding and "course_val 99.19 %, mean of 4 draws 99.08 %" in finding
-    assert finding.endswith("The shipped reader: course_val 99.14 %, mean of 4 draws 99.09 %.")
+def test_addition_table_follows_the_csv_and_the_model_folders(tmp_path, monkeypatch):
+    published = tmp_path / "mnist_addition.csv"
+    with open(report.PUBLISHED / "mnist_addition.csv") as f:
+        rows = list(csv.DictReader(f))
+    rows.append({**rows[0], "method": "A new method", "N": "100", "sum_accuracy": "50.00", "std": "1.00", "status": ""})
+    with open(published, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setattr(report, "PUBLISHED", tmp_path)
+    records = {p.stem: report.read_json(p) for p in report.EXPERIMENTS.glob("*.json")}
+    table = report.addition_tables(records)["published"]
+    ours = sorted(int(p.name.removeprefix("addition-n")) for p in report.MODELS_DIR.glob("addition-n*"))
+    header = table.splitlines()[0]
+    assert all(f"N={n}" in header for n in {1, 2, 4, 15, 100, *ours})
+    new = next(line for line in table.splitlines() if line.startswith("| A new method"))
+    assert "50.00 ± 1.00" in new and new.count("| -") >= 4
 
 
-def test_more_training_finding_skips_the_fine_tuning_on_drawings(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "EXPERIMENTS", tmp_path)
-    validation = lambda course_val, members: {"val_number_accuracy": 0.9912, "val_number_accuracy_draws_mean": 0.9909,
-                                              "course_val_number_accuracy": course_val, "val_number_accuracy_members": members,
-                                              "train_seconds_this_run": 1965}
-    training = {"init": "models/reader", "lr": 1e-4, "epochs": 6, "stroke": 1.0}
-    write_json(tmp_path / "reader-a-finetune.json", {"training": {**training, "drawn": 0.0}, "validation": validation(0.9911, [0.99])})
-    write_json(tmp_path / "reader-drawn-finetune.json", {"training": {**training, "drawn": 0.25}, "validation": validation(0.9909, [0.98])})
-    finding, = report.more_training_findings({"validation": validation(0.9914, [0.9902])})
-    assert "`--init models/reader --lr 0.0001 --epochs 6`" in finding and "`experiments/reader-a-finetune.json`" in finding
-    assert "course_val 99.11 %; each CNN alone: 99.00 %" in finding
-    assert finding.endswith("course_val 99.14 %; each CNN alone: 99.02 %.")
+def test_replace_block_keeps_the_markers_and_the_rest(tmp_path):
+    readme = "# Title\n\nintro\n<!-- results:start -->\nold\nrows\n<!-- results:end -->\n\nafter\n"
+    replaced = report.replace_block(readme, "## Results\n\nnew")
+    assert replaced == "# Title\n\nintro\n<!-- results:start -->\n## Results\n\nnew\n<!-- results:end -->\n\nafter\n"
+    assert report.replace_block(replaced, "## Results\n\nnew") == replaced

@@ -1,7 +1,6 @@
-"""Build REPORT.md and the README's results block from what the runs saved: the model folders
-(`config.json`, `metrics.json`, plots), the experiment records (`experiments/*.json`, each with its own
-question, rule and verdict) and the published figures (`docs/published/*.csv`). Python loads the
-records and formats the numbers; the words are in `train/templates/`.
+"""Build REPORT.md and the README's results block from the model folders (`config.json`, `metrics.json`,
+plots), the experiment records (`experiments/*.json`, each with its question, rule and verdict) and the
+published figures (`docs/published/*.csv`): Python formats the numbers, `train/templates/` has the words.
 
     python -m train.report
 """
@@ -24,18 +23,18 @@ from train.record import run_record
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR, EXPERIMENTS, PUBLISHED = ROOT / "models", ROOT / "experiments", ROOT / "docs" / "published"
-TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-                               lstrip_blocks=True)
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), trim_blocks=True,
+                               lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 END2END_MODELS = ("end2end", "end2end-aux-scratch", "end2end-sum-only", "end2end-neural-sum-only")
 NOT_SETTINGS = {"out", "work_dir", "mnist_dir"}  # where a run wrote, not how it trained
 LOAD_COLUMNS = ("requests", "failed", "declined", "served_right", "model_right", "p50_ms", "p99_ms")
-DECLINE_KINDS = ("strips", "drawn", "four_digits", "over_255", "letters", "scribbles")
+IMAGE_KINDS = ("strips", "drawn", "four_digits", "over_255", "letters", "scribbles")
 
 
 def words(key):
     """A metric's key in plain words."""
-    return key.replace("course_val", "course strips (validation)").replace("_", " ")
+    key = re.sub("^val_", "validation_", key.replace("course_val", "course strips (validation)"))
+    return key.replace("_draws_mean", ", mean of 4 validation sets").replace("_", " ")
 
 
 def measured(value):
@@ -54,10 +53,6 @@ def mean_std(test, key):
 def runs_of(record):
     """A sweep record's runs by name, without its question, rule and verdict."""
     return {name: run for name, run in record.items() if isinstance(run, dict)}
-
-
-def read_csv(path):
-    return list(csv.DictReader(path.read_text().splitlines()))
 
 
 def layer_row(layer):
@@ -117,7 +112,8 @@ def model_card(name, tables):
             "int8": any(getattr(layer, "quantization_mode", None) == "int8" for layer in model._flatten_layers()),
             "networks": [(title, network_table(sub)) for key, (title, sub) in tables.items() if key not in known]
             + [(f"`{name}`", network_table(rows))], "validation": metric_table("validation"), "test": metric_table("test"),
-            "images": " ".join(f"![{name} {png.stem}](models/{name}/{png.name})" for png in sorted(folder.glob("*.png")))}
+            "images": " ".join(f"![{name} {png.stem}](models/{name}/{png.name})" for png in sorted(folder.glob("*.png"))),
+            "h5": (folder / "model.h5").exists()}
 
 
 def settings_table(columns):
@@ -215,7 +211,8 @@ def end2end_tables(records, cards):
                               ("models/end2end", shipped["end2end"])] if r["training"].get("init_reader")]
     earlier = [(f"`{n}`", r) for n, r in records.items() if n.startswith("end2end-") and (
         n.endswith("-9k-digits") or n == "end2end-sum-only-f16")]
-    reader = lambda t: "the trained reader, fine-tuned" if t.get("init_reader") else f"{t['filters']} filters, {t['epochs']} epochs"
+    reader = lambda t: ("the trained reader, fine-tuned" if t.get("init_reader")
+                        else f"{t['filters']} filters, {t['epochs']} epochs")
     regimes = [(name, r["training"]["supervision"], r["architecture"].get("combine", "exact"), reader(r["training"]),
                 f"{r['validation'].get('train_digits', 9000):,}", measured(r["validation"].get("course_val_sum_accuracy")),
                 pct(r["test"]["sum_accuracy"]), pct(r["test"]["lucky_fraction"]), r.get("verdict", ""))
@@ -245,7 +242,7 @@ def addition_tables(records):
     """Multi-digit MNIST addition: the published table (docs/published) with our models beside it."""
     ours = {int(p.parent.name.removeprefix("addition-n")): read_json(p)["test"]
             for p in MODELS_DIR.glob("addition-n*/metrics.json")}
-    published = read_csv(PUBLISHED / "mnist_addition.csv")
+    published = list(csv.DictReader((PUBLISHED / "mnist_addition.csv").read_text().splitlines()))
     digits = sorted({int(row["N"]) for row in published} | set(ours))
     cell = lambda row: "T/O" if row["status"] == "timed out" else f"{row['sum_accuracy']} ± {row['std']}"
     methods = {}
@@ -258,7 +255,7 @@ def addition_tables(records):
             for n in digits if any(int(r["N"]) == n and r["sum_accuracy"] for r in published)]
     runs = [(n, t["seeds"], mean_std(t, "sum_accuracy"), mean_std(t, "other_pairings_sum_accuracy_mean"),
              pct(min(s["other_pairings_sum_accuracy_min"] for s in t["per_seed"])), mean_std(t, "digit_accuracy"),
-             ", ".join(str(s["epochs"]) for s in t["per_seed"]), round(sum(s["train_seconds"] for s in t["per_seed"]) / t["seeds"]),
+             ", ".join(str(s["epochs"]) for s in t["per_seed"]), round(np.mean([s["train_seconds"] for s in t["per_seed"]])),
              f"{t['shipped_seed']} ({pct(t['shipped_sum_accuracy'])})") for n, t in sorted(ours.items())]
     one_start = records["addition-n1-one-start"]
     starts = [a for s in ours.get(1, {}).get("per_seed", []) for a in s.get("start_val_sum_accuracies", [])]
@@ -269,11 +266,12 @@ def addition_tables(records):
             "best": ", ".join(f"{value:.2f} (N={n})" for n, value in best), "tests": sorted(ours.items()),
             "runs": table(["N", "runs", "sum accuracy %", "other pairings %", "worst pairing", "digit accuracy %",
                            "epochs per run", "seconds per run", "run in models/ (its test sum accuracy)"], runs),
-            "one_start": one_start, "one_start_sums": mean_std(one_start["test"], "sum_accuracy"),
+            "one_start_sums": mean_std(one_start["test"], "sum_accuracy"),
             "trapped": [(s["seed"], pct(s["digit_accuracy"]), pct(s["sum_accuracy"]))
                         for s in one_start["test"]["per_seed"] if s["digit_accuracy"] < 0.5],
             "starts": (len(starts), pct(min(starts)), pct(max(starts))) if starts else None,
-            "speed": speed, "seed_plots": " ".join(f"![addition N={n}: every seed](models/addition-n{n}/seeds.png)" for n in sorted(ours)),
+            "speed": speed, "seed_plots": " ".join(f"![addition N={n}: every seed](models/addition-n{n}/seeds.png)"
+                                                   for n in sorted(ours)),
             "sum_layer_ms": table(["computation", "ms"], [(words(k), v) for k, v in ms.items()]),
             "saving": pct((ms["convolution_0_255"] - ms["carry_n3"]) / (ms["convolution_0_255"] + ms["digit_reader"])),
             "settings": settings_table({f"N={n}": read_json(MODELS_DIR / f"addition-n{n}" / "config.json")["training"]
@@ -288,10 +286,10 @@ def app_tables(records, calibration):
                pct(fidelity[name]["pixels"]["1-2"]), pct(fidelity[name]["pixels"]["0"])) for name in ("course", "ours")]
     held = calibration["held_out"]["drawn"]
     candidates = [(f"**{name}**" if name == calibration["rule_name"] else name,
-                   *[pct(c["held_out"][kind]["declined"]) for kind in DECLINE_KINDS], pct(c["held_out"]["drawn"]["accuracy_answered"]),
+                   *[pct(c["held_out"][k]["declined"]) for k in IMAGE_KINDS], pct(c["held_out"]["drawn"]["accuracy_answered"]),
                    pct(c["tune_out_of_domain_declined"])) for name, c in calibration["candidates"].items()]
     shares = [(pct(float(share)), r["rule_name"], pct(r["tune_out_of_domain_least"]), pct(r["held_out"]["drawn"]["declined"]),
-               pct(r["held_out"]["drawn"]["accuracy_answered"]), pct(min(r["held_out"][k]["declined"] for k in DECLINE_KINDS[2:])))
+               pct(r["held_out"]["drawn"]["accuracy_answered"]), pct(min(r["held_out"][k]["declined"] for k in IMAGE_KINDS[2:])))
               for share, r in calibration["shares"].items()]
     loads = [records[name] for name in ("space_load", "space_load_gradio_client")]
     return {"speed_table": table(["batch size", "pairs/s", "vs the course's"], [(r["batch_size"], f"{r['pairs_per_second']:,}",
@@ -306,7 +304,7 @@ def app_tables(records, calibration):
                 e.get(c, "-") for c in LOAD_COLUMNS]) for load in loads for endpoint, e in load["endpoints"].items()]),
             "held": (pct_se(held["declined"], held["images"]), pct_se(held["accuracy_answered"], held["images"] * (
                 1 - held["declined"])), f"{100 * np.sqrt(0.03 * 0.97 / held['images']):.1f}"),
-            "candidates": table(["rule", *[f"{words(k)} declined" for k in DECLINE_KINDS], "drawn answered right",
+            "candidates": table(["rule", *[f"{words(k)} declined" for k in IMAGE_KINDS], "drawn answered right",
                                  "tuning: out-of-domain declined"], candidates),
             "shares": table(["share by the rule's score", "rule chosen", "tuning: least out-of-domain kind declined",
                              "held out: drawn declined", "held out: drawn answered right",
@@ -322,8 +320,8 @@ def render(plot=False):
     environment = cards["reader"]["config"]["environment"]
     calibration = read_json(MODELS_DIR / "reader" / "calibration.json")
     context = {"cards": cards, "records": records, "table": table, "environment": environment,
-               "anchors": table(["anchor", "measure", "published", "source"], [tuple(r.values()) for r in read_csv(
-                   PUBLISHED / "anchors.csv")]), "pct": pct, "reader_cnns": cnn_count(shipped),
+               "anchors": table(["anchor", "measure", "published", "source"], list(csv.reader(
+                   (PUBLISHED / "anchors.csv").read_text().splitlines()))[1:]), "pct": pct, "reader_cnns": cnn_count(shipped),
                "reader": reader_tables(records, shipped), "budget": data_budget(records, plot),
                "reader_settings": settings_table({f"CNN {i + 1}": s for i, s in enumerate(
                    shipped.get("kept_members", []) + [shipped["training"]])}),
