@@ -319,7 +319,7 @@ def render(plot=False):
     shipped = run_record(MODELS_DIR / "reader")
     environment = cards["reader"]["config"]["environment"]
     calibration = read_json(MODELS_DIR / "reader" / "calibration.json")
-    context = {"cards": cards, "records": records, "table": table, "environment": environment,
+    context = {"cards": cards, "records": records, "table": table, "words": words, "environment": environment,
                "anchors": table(["anchor", "measure", "published", "source"], list(csv.reader(
                    (PUBLISHED / "anchors.csv").read_text().splitlines()))[1:]), "pct": pct, "reader_cnns": cnn_count(shipped),
                "reader": reader_tables(records, shipped), "budget": data_budget(records, plot),
