@@ -109,7 +109,8 @@ def main():
         results[name] = {"flags": " ".join(flags), **metrics, "history": history}
         write_json(out, results)
         print(name, metrics, file=sys.stderr)
-    plots.plot_bars(list(results), [r[sweep["metric"]] for r in results.values()], out.with_suffix(".png"),
+    runs = {name: r for name, r in results.items() if isinstance(r, dict)}  # not the record's question, rule, verdict
+    plots.plot_bars(list(runs), [r[sweep["metric"]] for r in runs.values()], out.with_suffix(".png"),
                     f"{args.model.capitalize()} variants: {sweep['metric'].replace('_', ' ')}, short budget unless named",
                     "variant", sweep["metric"].replace("_", " "))
 
