@@ -33,8 +33,10 @@ from PIL import Image
 from mnistadd.api import load, model_folder
 from mnistadd.data import StripRenderer
 from mnistadd.drawing import CANVAS, draw_like_a_person
-from mnistadd.preprocess import HEIGHT, TARGET_HEIGHT, WIDTH, to_strip
+from mnistadd.geometry import STRIP_HEIGHT as HEIGHT
+from mnistadd.geometry import STRIP_WIDTH as WIDTH
 from mnistadd.io import write_json
+from mnistadd.preprocess import TARGET_HEIGHT, to_strip
 
 
 def naive_strip(picture):

@@ -50,8 +50,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mnistadd.geometry import MAX_NUMBER
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "space"))
 
 
 def start_app(log):
@@ -100,7 +101,7 @@ def make_jobs(count, models, renderer, folder, seed):
     reader, adder, end2end = (models.predictors[name] for name in ("reader", "adder", "end2end"))
     jobs = []
     for _ in range(count):
-        a, b = rng.integers(0, 256, 2).tolist()
+        a, b = rng.integers(0, MAX_NUMBER + 1, 2).tolist()
         for first, second in ((a, b), (b, a)):
             (path,), strips = drawing_files(renderer, [first], folder, rng)
             numbers, _, declined, _ = reader.read_or_decline(strips)
@@ -257,9 +258,8 @@ def main():
         # Read by mnistadd.api when imported, here and in the app started here.
         os.environ["MNISTADD_MODELS_DIR"] = str(Path(args.models_dir).resolve())
 
-    import app
-
     from mnistadd.data import StripRenderer
+    from space import app
 
     models = app.load_models()
     if models.problems:

@@ -26,20 +26,18 @@ which `mnistadd.api.Reader` applies. A reader folder without one never declines.
 """
 
 import numpy as np
+from scipy.special import log_softmax, logsumexp
 
+from mnistadd.geometry import INK_LEVEL, MAX_DIGITS
 from mnistadd.reader import NUMBER_CLASSES, POSITIONS
 
 CALIBRATION_FILE = "calibration.json"
 FEATURES = ("number", "valid_mass", "joint", "members", "ink_runs")
-MAX_GLYPHS = 3  # a number 0..255 has at most three digits
-INK_LEVEL = 0.2 * 255  # strip pixels below this are background when ink runs are counted
 
 
 def tempered_log_probs(log_probs, temperature):
     """Log-probabilities (..., K) with logits divided by `temperature`, renormalized over the last axis."""
-    scaled = log_probs / temperature
-    scaled = scaled - scaled.max(axis=-1, keepdims=True)
-    return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
+    return log_softmax(log_probs / temperature, axis=-1)
 
 
 def tempered(position_probs, temperature):
@@ -53,15 +51,10 @@ def reading_log_probs(position_probs):
     return sum(log_probs[:, k, NUMBER_CLASSES[:, k]] for k in range(POSITIONS))
 
 
-def _logsumexp(x, axis=-1):
-    top = x.max(axis=axis, keepdims=True)
-    return (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
-
-
 def ink_runs(strips):
     """Number of separate runs of ink columns in each strip (N, 28, 84): one per glyph when the glyphs
     do not touch (to_strip keeps a gap of at least 3 px at the strip's scale)."""
-    columns = (np.asarray(strips) > INK_LEVEL).any(axis=1)
+    columns = (np.asarray(strips) > INK_LEVEL).any(axis=1)  # fainter pixels are background
     starts = columns[:, 1:] & ~columns[:, :-1]
     return starts.sum(axis=1) + columns[:, 0]
 
@@ -77,15 +70,15 @@ def evidence(member_probs, member_features, strips, temperature=1.0):
     joint = reading_log_probs(tempered(member_probs.mean(axis=0), temperature))
     numbers = joint.argmax(axis=1)
     rows = np.arange(len(numbers))
-    valid_mass = _logsumexp(joint)
+    valid_mass = logsumexp(joint, axis=-1)
     member_number = [reading_log_probs(tempered(p, temperature)) for p in member_probs]
-    member_number = [m[rows, numbers] - _logsumexp(m) for m in member_number]
+    member_number = [m[rows, numbers] - logsumexp(m, axis=-1) for m in member_number]
     return numbers, {
         "number": joint[rows, numbers] - valid_mass,
         "valid_mass": valid_mass,
         "joint": joint[rows, numbers],
         "members": np.min(member_number, axis=0),
-        "ink_runs": -np.maximum(ink_runs(strips) - MAX_GLYPHS, 0).astype(np.float64),
+        "ink_runs": -np.maximum(ink_runs(strips) - MAX_DIGITS, 0).astype(np.float64),  # a fourth glyph
         "embedding": np.concatenate(list(member_features), axis=-1),
     }
 

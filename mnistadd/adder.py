@@ -16,8 +16,11 @@ import keras
 import numpy as np
 from keras import layers
 
+from mnistadd.digits import digits_of, numbers_of
+from mnistadd.geometry import MAX_NUMBER
+
 VOCABULARY = "0123456789+ "
-QUERY_LENGTH = len("255+255")
+QUERY_LENGTH = len(f"{MAX_NUMBER}+{MAX_NUMBER}")
 SUM_DIGITS = 3
 LAYOUTS = {"ragged": "{}+{}", "aligned": "{:>3}+{:>3}"}
 
@@ -34,13 +37,12 @@ def encode_queries(a, b, reverse=True, layout="aligned"):
 
 def encode_sums(sums):
     """Sums (N,) 0..510 -> their three digits (N, 3), hundreds first."""
-    sums = np.asarray(sums)
-    return np.stack([sums // 100, sums // 10 % 10, sums % 10], axis=-1).astype(np.int32)
+    return digits_of(sums, SUM_DIGITS).astype(np.int32)
 
 
 def decode_sums(digit_probs):
     """Digit probabilities (N, 3, 10) -> sums (N,)."""
-    return np.asarray(digit_probs).argmax(axis=-1) @ np.array([100, 10, 1])
+    return numbers_of(np.asarray(digit_probs).argmax(axis=-1))
 
 
 RNN = {"lstm": layers.LSTM, "gru": layers.GRU}
@@ -74,13 +76,13 @@ def sequence_accuracy(y_true, y_pred):
 
 def all_pairs():
     """Every pair (a, b) of numbers 0..255: two arrays of 65,536."""
-    a, b = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    a, b = np.meshgrid(np.arange(MAX_NUMBER + 1), np.arange(MAX_NUMBER + 1), indexing="ij")
     return a.ravel(), b.ravel()
 
 
 def pair_split(train_fraction, val_fraction, seed):
     """Indices into `all_pairs()`: (train, validation, held out), a fixed random partition. The
     held-out pairs are never trained on nor used to choose anything."""
-    order = np.random.default_rng(seed).permutation(256 * 256)
+    order = np.random.default_rng(seed).permutation((MAX_NUMBER + 1) ** 2)
     n_train, n_val = int(len(order) * train_fraction), int(len(order) * val_fraction)
     return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]

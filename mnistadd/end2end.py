@@ -26,6 +26,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from mnistadd.geometry import STRIP_SHAPE
 from mnistadd.reader import BLANK, CLASSES, MAX_NUMBER, POSITIONS, build_reader, ensemble, number_log_probs
 
 MAX_SUM = 2 * MAX_NUMBER
@@ -93,7 +94,7 @@ def build_end2end(reader_kwargs=None, combine="exact", name="end2end"):
     if combine not in COMBINES:
         raise ValueError(f"unknown combine {combine!r}; expected one of {COMBINES}")
     digit_reader = build_digit_reader(reader_kwargs)
-    inputs = {"image_a": keras.Input((28, 84), name="image_a"), "image_b": keras.Input((28, 84), name="image_b")}
+    inputs = {name: keras.Input(STRIP_SHAPE, name=name) for name in ("image_a", "image_b")}
     positions_a, positions_b = digit_reader(inputs["image_a"]), digit_reader(inputs["image_b"])
     if combine == "exact":
         sums = SumDistribution(name="sum")(positions_a, positions_b)

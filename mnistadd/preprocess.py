@@ -31,7 +31,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-HEIGHT, WIDTH = 28, 84
+from mnistadd.geometry import INK_FRACTION, MAX_PIXEL
+from mnistadd.geometry import STRIP_HEIGHT as HEIGHT
+from mnistadd.geometry import STRIP_WIDTH as WIDTH
+
 TARGET_HEIGHT = 22  # px of ink height: the training strips' median (their digits' 20 px boxes, warped and on
 # uneven baselines); drawn validation numbers read 0.14 points better than at 20 px, MNIST's box (REPORT.md)
 KEEP_HEIGHTS = (17, 26)  # px: ink this tall (training strips: 1st-99th percentile) is not rescaled
@@ -40,7 +43,6 @@ CENTER_ROW = 14.0  # where the ink's center of mass goes (training strips: 13.9)
 MAX_GAP, CLOSED_GAP = 6, 3  # px: training strips' widest and median gap between ink columns
 MIN_STROKE, TARGET_STROKE = 2.2, 2.7  # px: thinner strokes are dilated to about MNIST's median width
 BLANK_CONTRAST = 32  # gray levels: less ink contrast than this is an empty canvas or sensor noise
-NOISE_FRACTION = 0.2  # ink under this fraction of the strongest ink is noise (as data.INK_THRESHOLD)
 WORK_SCALE = 4  # thickening runs at 4x the output resolution, fine enough to add a fraction of a pixel
 MAX_SIDE = 1024  # px: larger images are downscaled first; the strip is 28x84 and ink ends up 22 px tall
 MAX_PIXELS = 64_000_000  # an image this large (8000x8000) is refused before it is decoded
@@ -87,7 +89,7 @@ def to_strip(image, target_height=TARGET_HEIGHT):
     work_scale = min(1.0, WORK_SCALE * scale)  # shrink big images first, never enlarge them here
     work = _thicken(_resize(ink, width * work_scale, height * work_scale), scale / work_scale)
     ink = _resize(work, work.shape[1] * scale / work_scale, work.shape[0] * scale / work_scale)
-    return _place(np.clip(ink * (255 / ink.max()), 0, 255))  # shrinking dims thin strokes: restretch
+    return _place(np.clip(ink * (MAX_PIXEL / ink.max()), 0, MAX_PIXEL))  # shrinking dims thin strokes: restretch
 
 
 def _grayscale(image):
@@ -152,7 +154,7 @@ def _ink(gray):
     peak = ink.max()
     if peak < BLANK_CONTRAST:
         raise ValueError(BLANK_MESSAGE)
-    return np.where(ink >= NOISE_FRACTION * peak, ink * (255 / peak), 0)
+    return np.where(ink >= INK_FRACTION * peak, ink * (MAX_PIXEL / peak), 0)  # fainter: noise
 
 
 def _close_gaps(ink, max_gap, closed_gap):

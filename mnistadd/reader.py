@@ -19,8 +19,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-MAX_NUMBER = 255
-POSITIONS = 3
+from mnistadd.digits import digits_of
+from mnistadd.geometry import MAX_DIGITS as POSITIONS
+from mnistadd.geometry import MAX_NUMBER, MAX_PIXEL, STRIP_SHAPE, STRIP_WIDTH
+
 BLANK = 10
 CLASSES = 11  # ten digits and blank
 
@@ -28,7 +30,7 @@ CLASSES = 11  # ten digits and blank
 def encode_numbers(numbers):
     """Integers (N,) 0..255 -> position classes (N, 3), right-aligned, blank (10) left of the number."""
     numbers = np.asarray(numbers)
-    digits = np.stack([numbers // 100, numbers // 10 % 10, numbers % 10], axis=-1)
+    digits = digits_of(numbers.ravel(), POSITIONS).reshape(*numbers.shape, POSITIONS)
     lengths = 1 + (numbers >= 10) + (numbers >= 100)
     return np.where(np.arange(POSITIONS) >= POSITIONS - lengths[..., None], digits, BLANK)
 
@@ -50,7 +52,7 @@ def conv_trunk(filters=16, blocks=3, batch_norm=True, columns=False, name="trunk
 
     With `columns`, a sequence of column features (N, 21, features) instead, for CTC: blocks after the
     second pool only the height, so that each column stays 4 px wide (a digit spans several)."""
-    stack = [keras.Input((28, 84)), layers.Rescaling(1 / 255), layers.Reshape((28, 84, 1))]
+    stack = [keras.Input(STRIP_SHAPE), layers.Rescaling(1 / MAX_PIXEL), layers.Reshape((*STRIP_SHAPE, 1))]
     for block in range(blocks):
         for _ in range(2):
             stack.append(layers.Conv2D(filters * 2**block, 3, padding="same", use_bias=not batch_norm))
@@ -59,7 +61,7 @@ def conv_trunk(filters=16, blocks=3, batch_norm=True, columns=False, name="trunk
             stack.append(layers.ReLU())
         stack.append(layers.MaxPooling2D((2, 1) if columns and block >= 2 else 2))
     if columns:
-        stack += [layers.Permute((2, 1, 3)), layers.Reshape((84 // 2 ** min(blocks, 2), -1))]
+        stack += [layers.Permute((2, 1, 3)), layers.Reshape((STRIP_WIDTH // 2 ** min(blocks, 2), -1))]
     else:
         stack.append(layers.Flatten())
     return keras.Sequential(stack, name=name)
@@ -71,7 +73,7 @@ def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, 
     if members > 1:
         return ensemble([build_reader(filters, blocks, dense, dropout, batch_norm, name=f"member_{i}")
                          for i in range(members)], name)
-    image = keras.Input((28, 84), name="image")
+    image = keras.Input(STRIP_SHAPE, name="image")
     x = conv_trunk(filters, blocks, batch_norm)(image)
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(dense, activation="relu")(x)
@@ -85,7 +87,7 @@ def build_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, 
 def ensemble(members, name="reader"):
     """Readers ("member_0", ...) whose position probabilities are averaged, as one model. Independent
     readers tend to err on different strips, which the average can outvote."""
-    image = keras.Input((28, 84), name="image")
+    image = keras.Input(STRIP_SHAPE, name="image")
     return keras.Model(image, layers.Average(name="positions", dtype="float32")([m(image) for m in members]), name=name)
 
 
@@ -96,8 +98,8 @@ def ensemble_members(reader):
 
 def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
     """The MLP baseline, with the same input and output as the CNN."""
-    image = keras.Input((28, 84), name="image")
-    x = layers.Flatten()(layers.Rescaling(1 / 255)(image))
+    image = keras.Input(STRIP_SHAPE, name="image")
+    x = layers.Flatten()(layers.Rescaling(1 / MAX_PIXEL)(image))
     for units in hidden:
         x = layers.Dropout(dropout)(layers.Dense(units, activation="relu")(x))
     x = layers.Reshape((POSITIONS, CLASSES))(layers.Dense(POSITIONS * CLASSES)(x))
@@ -107,7 +109,7 @@ def build_mlp_reader(hidden=(512, 256), dropout=0.3, name="mlp_reader"):
 def build_ctc_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=True, name="ctc_reader"):
     """The CTC reader: image (N, 28, 84) raw pixels -> per-column logits (N, 21, 11), class 0 the CTC
     blank and class d + 1 the digit d, the same dense layers applied to every column."""
-    image = keras.Input((28, 84), name="image")
+    image = keras.Input(STRIP_SHAPE, name="image")
     x = conv_trunk(filters, blocks, batch_norm, columns=True)(image)
     x = layers.Dropout(dropout)(x)
     x = layers.Dropout(dropout)(layers.Dense(dense, activation="relu")(x))
@@ -115,7 +117,7 @@ def build_ctc_reader(filters=16, blocks=3, dense=256, dropout=0.1, batch_norm=Tr
 
 
 # each number's digits as CTC classes (digit + 1), left-aligned and padded with the blank 0
-CTC_LABELS = np.array([[int(c) + 1 for c in str(n)] + [0] * (POSITIONS - len(str(n))) for n in range(MAX_NUMBER + 1)])
+CTC_LABELS = np.array([np.r_[row[row != BLANK] + 1, np.zeros((row == BLANK).sum(), int)] for row in NUMBER_CLASSES])
 
 
 def ctc_number_log_probs(column_logits, chunk=128):

@@ -44,6 +44,7 @@ except ImportError:  # run from a checkout: the package sits in the repository r
 
 from mnistadd import api
 from mnistadd.preprocess import to_strip
+from mnistadd.tables import markdown_table
 
 try:
     from space.deploy import read_space_config  # a checkout: space/ beside mnistadd/
@@ -214,19 +215,19 @@ class Space:
         end_to_end = int(sum_probs.argmax())
         a, b = int(numbers[0]), int(numbers[1])
         pipeline = int(self.models.predictors["adder"].predict([a], [b])[0])
-        rows = ["| | End-to-end model | Reader + adder |", "|---|---|---|"]
         if declined.any():
             which = " and ".join(name for name, no in zip(("the first image", "the second image"), declined) if no)
-            rows.append(f"| Sum | not sure: {which} does not look like a number from 0 to 255 "
-                        f"(guess {end_to_end}) | not sure (guess adder({a}, {b}) = {pipeline}) |")
+            rows = [("Sum", f"not sure: {which} does not look like a number from 0 to 255 (guess {end_to_end})",
+                     f"not sure (guess adder({a}, {b}) = {pipeline})")]
         else:
-            rows.append(f"| Sum | **{end_to_end}** ({sum_probs[end_to_end]:.1%} probable) | **{pipeline}** = adder({a}, {b}) |")
+            rows = [("Sum", f"**{end_to_end}** ({sum_probs[end_to_end]:.1%} probable)", f"**{pipeline}** = adder({a}, {b})")]
         if truth is not None:
-            rows.append(f"| Against the true {truth[0]} + {truth[1]} = {sum(truth)} | {mark(end_to_end == sum(truth))} "
-                        f"| {mark(pipeline == sum(truth))} |")
+            rows.append((f"Against the true {truth[0]} + {truth[1]} = {sum(truth)}", mark(end_to_end == sum(truth)),
+                         mark(pipeline == sum(truth))))
         answered = lambda value: None if declined.any() else value
         return (answered(end_to_end), None if declined[0] else a, None if declined[1] else b, answered(pipeline),
-                "\n".join(rows), strip_image(strips[0]), strip_image(strips[1]))
+                markdown_table(("", "End-to-end model", "Reader + adder"), rows),
+                strip_image(strips[0]), strip_image(strips[1]))
 
     def sum_images(self, image_a, image_b):
         self.models.require("end2end", "reader", "adder")
@@ -251,7 +252,7 @@ def about_markdown(models):
 
     def row(measure, value, unit, scale=100, digits=2):
         if value is not None:
-            rows.append(f"| {measure} | {value * scale:,.{digits}f} | {unit} |")
+            rows.append((measure, f"{value * scale:,.{digits}f}", unit))
 
     row("Reader: numbers read right, 10,000 MNIST test strips", measured("reader", "metrics.json", "test", "number_accuracy"), "%")
     row("Reader: numbers read right, 2,000 drawing-like test images", measured("reader", "drawn_accuracy.json", "accuracy", "drawn_to_strip"), "%")
@@ -276,7 +277,7 @@ def about_markdown(models):
              "strips in one network, trained from the sums; the reader + adder pipeline is its baseline. "
              "Figures below are measured on data the models never trained on (MNIST test digits, or validation "
              "digits for the decline rule), by the commands in the repository's README.")
-    table = "\n".join(["| measure | value | unit |", "|---|---|---|", *rows]) if rows else "No measurements found."
+    table = markdown_table(("measure", "value", "unit"), rows) if rows else "No measurements found."
     return words + "\n\n" + table
 
 

@@ -12,8 +12,7 @@ import numpy as np
 from PIL import Image
 
 from mnistadd.data import StripRenderer
-from mnistadd.drawing import draw_pieces
-from train.calibrate import number_pieces, text_piece, cut_to_ink
+from mnistadd.drawing import cut_to_ink, draw_pieces, number_pieces, system_fonts, text_piece
 
 NUMBERS = ("47", "5", "128", "209", "250")
 NOT_NUMBERS = ("999", "1234")  # the reader should decline these, and the letter below
@@ -34,7 +33,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     renderer = StripRenderer.from_split("val", args.mnist_dir, cut="clean")
-    fonts = sorted(Path("/usr/share/fonts/truetype/dejavu").glob("DejaVuSans*.ttf"))
+    fonts = system_fonts("DejaVuSans*.ttf")
     drawings = {text: draw_pieces(number_pieces(renderer, text, rng), rng) for text in NUMBERS + NOT_NUMBERS}
     drawings[LETTER] = draw_pieces([cut_to_ink(text_piece(LETTER, fonts, rng))], rng)
     for index, (text, picture) in enumerate(drawings.items()):
