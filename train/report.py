@@ -119,7 +119,8 @@ def model_card(name, tables):
 def settings_table(columns):
     """Training settings side by side, {column title: settings dict}, one row per setting."""
     keys = list(dict.fromkeys(k for s in columns.values() for k, v in s.items() if k not in NOT_SETTINGS and v is not None))
-    return table(["setting", *columns], [(k, *[s.get(k, "") for s in columns.values()]) for k in keys])
+    return table(["trainer flag", *columns], [(f"`--{k.replace('_', '-')}`", *[s.get(k, "") for s in columns.values()])
+                                              for k in keys])
 
 
 def cnn_count(run):
