@@ -41,11 +41,12 @@ def mnist_env(monkeypatch, small_mnist_dir, tmp_path):
 
 
 TINY_CNN = ["--filters", "4", "--blocks", "2", "--dense", "8"]
+NO_RECIPE = ["--recipe", "none"]  # one run over the trainer's own defaults (train.recipe)
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, small_mnist_dir):
-    """Model folders written by the real trainers, on tiny budgets."""
+    """Model folders written by the real trainers, on tiny budgets; the reader is two CNNs."""
     from train import adder as train_adder
     from train import end2end as train_end2end
     from train import reader as train_reader
@@ -56,11 +57,11 @@ def models_dir(tmp_path_factory, small_mnist_dir):
     with pytest.MonkeyPatch.context() as monkeypatch:  # built before any test's mnist_env: the same settings
         monkeypatch.setenv("MNISTADD_MNIST_DIR", str(small_mnist_dir))
         monkeypatch.setenv("MNISTADD_COURSE_VAL", str(work / "no-course-val.npz"))
-        train_reader.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "64",
+        train_reader.main(NO_RECIPE + TINY_CNN + common + ["--members", "2", "--steps-per-epoch", "3", "--val-size", "64",
                                                "--out", str(root / "reader"), "--work-dir", str(work / "reader")])
-        train_adder.main(["--hidden", "8", "--epochs", "2", "--train-fraction", "0.02",
+        train_adder.main(NO_RECIPE + ["--hidden", "8", "--epochs", "2", "--train-fraction", "0.02",
                           "--out", str(root / "adder"), "--work-dir", str(work / "adder")])
-        train_end2end.main(TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "32", "--batch-size", "8",
+        train_end2end.main(NO_RECIPE + TINY_CNN + common + ["--steps-per-epoch", "3", "--val-size", "32", "--batch-size", "8",
                                                 "--out", str(root / "end2end"), "--work-dir", str(work / "end2end")])
     return root
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import TINY_CNN, assert_same_learned_weights, random_strips
+from conftest import NO_RECIPE, TINY_CNN, assert_same_learned_weights, random_strips
 from mnistadd import load, plots
 from mnistadd.end2end import build_end2end
 from mnistadd.reader import NUMBER_CLASSES
@@ -19,7 +19,7 @@ from train import record as train_record
 def test_end2end_build_and_sum_only_training(tmp_path, small_mnist_dir, combine, sum_layer):
     model, with_positions = build_end2end({"filters": 4, "blocks": 2, "dense": 8}, combine)
     assert model.output_shape == (None, 511) and set(with_positions.output) == {"sum", "positions_a", "positions_b"}
-    train_end2end.main(TINY_CNN + ["--supervision", "sum", "--combine", combine, "--sum-layer", sum_layer,
+    train_end2end.main(NO_RECIPE + TINY_CNN + ["--supervision", "sum", "--combine", combine, "--sum-layer", sum_layer,
                                    "--epochs", "1", "--steps-per-epoch", "2",
                                    "--batch-size", "4", "--val-size", "8", "--mnist-dir", str(small_mnist_dir),
                                    "--out", str(tmp_path / "e2e"), "--work-dir", str(tmp_path / "run")])
@@ -49,21 +49,21 @@ def test_end2end_can_start_from_a_trained_reader(models_dir, tmp_path, small_mni
     common = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8",
               "--mnist-dir", str(small_mnist_dir), "--init-reader", str(models_dir / "reader"),
               "--work-dir", str(tmp_path / "run")]
-    train_end2end.main(common + ["--out", str(tmp_path / "e2e"), "--lr", "0"])  # lr 0: weights stay as loaded
+    train_end2end.main(NO_RECIPE + common + ["--out", str(tmp_path / "e2e"), "--lr", "0"])  # lr 0: weights stay as loaded
     validation = json.loads((tmp_path / "e2e" / "metrics.json").read_text())["validation"]
     assert 0 <= validation["val_sum_accuracy_at_start"] <= 1  # the reader's sums before any end-to-end step
     reader = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)
     end2end = keras.saving.load_model(tmp_path / "e2e" / "model.keras", compile=False)
     assert_same_learned_weights(reader, end2end.get_layer("digit_reader"))
     with pytest.raises(SystemExit, match="needs --supervision aux"):
-        train_end2end.main(common + ["--supervision", "sum", "--out", "none"])
+        train_end2end.main(NO_RECIPE + common + ["--supervision", "sum", "--out", "none"])
 
 
 def test_end2end_digit_reader_can_be_an_ensemble(models_dir, tmp_path, small_mnist_dir):
     """Two --init-reader folders: each member starts from its reader, the digit reader averages them, and
     the saved model loads and predicts through the public API."""
     folder = str(models_dir / "reader")
-    train_end2end.main(["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8",
+    train_end2end.main(NO_RECIPE + ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8",
                         "--mnist-dir", str(small_mnist_dir), "--init-reader", folder, folder, "--lr", "0",
                         "--work-dir", str(tmp_path / "run"), "--out", str(tmp_path / "e2e")])
     reader = keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False)

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import TINY_CNN, assert_same_learned_weights, random_strips
+from conftest import NO_RECIPE, TINY_CNN, assert_same_learned_weights, random_strips
 from mnistadd import load, plots
 from mnistadd.reader import NUMBER_CLASSES, build_ctc_reader, ensemble_members
 from train import end2end as train_end2end
@@ -33,7 +33,7 @@ def test_ctc_readers_are_experiments_only():
 def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, small_mnist_dir):
     """Two CNNs under mixed_bfloat16: each member has a loss of its own (the history shows both), early
     stopping follows their average, and the saved model computes in float32 on any machine."""
-    train_reader.main(TINY_CNN + ["--members", "2", "--precision", "mixed_bfloat16", "--epochs", "1",
+    train_reader.main(NO_RECIPE + TINY_CNN + ["--members", "2", "--precision", "mixed_bfloat16", "--epochs", "1",
                                   "--steps-per-epoch", "2", "--val-size", "16", "--mnist-dir", str(small_mnist_dir),
                                   "--out", str(tmp_path / "reader"), "--work-dir", str(tmp_path / "run")])
     config = json.loads((tmp_path / "reader" / "config.json").read_text())
@@ -48,7 +48,7 @@ def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, sm
     assert keras.mixed_precision.global_policy().name == "float32"  # training left no global policy behind
     assert load("reader", models_dir=tmp_path).predict(random_strips(2)).shape == (2,)
     # the end-to-end model starts from such a folder too: its digit reader is then the same ensemble
-    train_end2end.main(["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8", "--lr", "0",
+    train_end2end.main(NO_RECIPE + ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--val-size", "8", "--lr", "0",
                         "--mnist-dir", str(small_mnist_dir), "--init-reader", str(tmp_path / "reader"),
                         "--work-dir", str(tmp_path / "e2e-run"), "--out", str(tmp_path / "e2e")])
     digit_reader = load("e2e", models_dir=tmp_path).model.get_layer("digit_reader")
@@ -58,7 +58,7 @@ def test_reader_ensemble_trains_in_bfloat16_and_is_saved_in_float32(tmp_path, sm
 def test_reader_keeps_members_of_a_trained_reader_unchanged(tmp_path, models_dir, small_mnist_dir):
     """--keep-members: the trained reader's two CNNs become the ensemble's first members unchanged (weights and
     batch-norm statistics alike), a new CNN trains on its own, and the config says where each came from."""
-    train_reader.main(TINY_CNN + ["--keep-members", str(models_dir / "reader"), "--members", "1", "--seed", "1",
+    train_reader.main(NO_RECIPE + TINY_CNN + ["--keep-members", str(models_dir / "reader"), "--members", "1", "--seed", "1",
                                   "--epochs", "1", "--steps-per-epoch", "2", "--val-size", "16",
                                   "--mnist-dir", str(small_mnist_dir), "--out", str(tmp_path / "reader"),
                                   "--work-dir", str(tmp_path / "run")])
@@ -103,7 +103,7 @@ def test_reader_fine_tunes_a_trained_reader_on_drawings(tmp_path, models_dir, sm
         images, classes = next(iter(train_reader.training_data(args, tmp_path / "run")))
         assert images.shape == (7, 28, 84) and classes.shape == (7, 3)
 
-    train_reader.main(common + ["--lr", "1e-12", "--epochs", "1", "--steps-per-epoch", "1", "--val-size", "16",
+    train_reader.main(NO_RECIPE + common + ["--lr", "1e-12", "--epochs", "1", "--steps-per-epoch", "1", "--val-size", "16",
                                 "--out", str(tmp_path / "reader")])
     tuned = keras.saving.load_model(tmp_path / "reader" / "model.keras", compile=False)
     assert_same_learned_weights(keras.saving.load_model(models_dir / "reader" / "model.keras", compile=False), tuned)
@@ -114,9 +114,9 @@ def test_reader_fine_tunes_a_trained_reader_on_drawings(tmp_path, models_dir, sm
 
 
 def test_the_mlp_baseline_records_no_member_accuracies(small_mnist_dir, tmp_path):
-    args = train_reader.parse_args(["--arch", "mlp", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8",
+    args = train_reader.parse_args(["--arch", "mlp", "--members", "2", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "8",
                                     "--val-size", "8", "--mnist-dir", str(small_mnist_dir), "--work-dir", str(tmp_path)])
-    _, val_metrics, _ = train_reader.train(args)  # --members keeps its ensemble default, which the MLP ignores
+    _, val_metrics, _ = train_reader.train(args)  # --members asks for an ensemble, which the MLP ignores
     assert 0 <= val_metrics["val_number_accuracy"] <= 1 and "val_number_accuracy_members" not in val_metrics
 
 
@@ -133,7 +133,7 @@ def test_interrupted_training_resumes(tmp_path, small_mnist_dir, monkeypatch):
     monkeypatch.setattr(train_reader, "batches_done", lambda *a: starts.append(batches_done(*a)) or starts[-1])
     monkeypatch.setattr(train_reader, "training_callbacks", lambda *a: callbacks(*a) + [Interrupt()])
     with pytest.raises(KeyboardInterrupt):
-        train_reader.main(args)
+        train_reader.main(NO_RECIPE + args)
     assert any((tmp_path / "run" / "backup").iterdir())
     monkeypatch.setattr(train_reader, "training_callbacks", callbacks)
     _, metrics, _ = train_reader.train(train_reader.parse_args(args + ["--resume"]))

@@ -172,10 +172,11 @@ def default_recipe(trainer):
 
 
 def duration(seconds):
+    """Seconds in words: "under a minute", "about 12 min", "about 4 h 23 min"."""
     if seconds < 60:
         return "under a minute"
     minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    return f"about {minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"about {minutes} min"
 
 
 def step_seconds(metrics):
@@ -191,7 +192,7 @@ def help_text(recipe):
                                              if key not in recipe.get("settings", {}))
                   for k, step in enumerate(recipe["steps"], 1)]
     if "train_seconds" in recipe:
-        lines.append(f"about {duration(recipe['train_seconds'])} on 2 CPU cores")
+        lines.append(f"{duration(recipe['train_seconds'])} of training on 2 CPU cores")
     if "small" in recipe:
         lines.append(f"the same design in minutes: --recipe {recipe['small']}")
     return "\n".join(lines)
@@ -230,7 +231,7 @@ def run_steps(trainer, recipe, argv, top):
             print(f"recipe {recipe['name']}: step {k} of {len(steps)} finished before ({done['seconds']} s), skipped")
             continue
         per_step = sum(timed) / len(timed) if timed else recipe.get("train_seconds", 0) / len(steps)
-        left = f", about {duration(per_step * (len(steps) - k + 1))} left" if per_step else ""
+        left = f", {duration(per_step * (len(steps) - k + 1))} left" if per_step else ""
         source = " (as the steps so far took)" if timed else " (as the recipe's recorded run took)" if left else ""
         print(f"recipe {recipe['name']}: step {k} of {len(steps)}{left}{source}", flush=True)
         previous = outs[k - 2] if k > 1 else None
