@@ -203,11 +203,12 @@ def data_budget(records, plot):
 def end2end_tables(records, cards):
     record = lambda name: run_record(MODELS_DIR / name)
     shipped = {name: record(name) for name in END2END_MODELS}
+    verdict = lambda r: r.get("verdict", "in `models/`")  # the models in models/ have no record of their own
     label = lambda a: " + ".join(map(label, a)) if isinstance(a, list) else (
         f"{a.get('members', 1)} CNN{'s' * (a.get('members', 1) > 1)} of {a['filters']} filters, dense {a['dense']}")
     starts = [(f"`{name}`", label(r["architecture"]["digit_reader"]), r["training"]["epochs"], r["training"]["lr"],
                measured(r["validation"].get("val_sum_accuracy_at_start")), pct(r["history"]["val_sum_accuracy"][0]),
-               pct(r["validation"]["val_sum_accuracy"]), measured(r.get("test", {}).get("sum_accuracy")), r.get("verdict", "in `models/`"))
+               pct(r["validation"]["val_sum_accuracy"]), measured(r.get("test", {}).get("sum_accuracy")), verdict(r))
               for name, r in [*[(n, r) for n, r in records.items() if n.startswith("end2end-")],
                               ("models/end2end", shipped["end2end"])] if r["training"].get("init_reader")]
     earlier = [(f"`{n}`", r) for n, r in records.items() if n.startswith("end2end-") and (
@@ -216,7 +217,7 @@ def end2end_tables(records, cards):
                         else f"{t['filters']} filters, {t['epochs']} epochs")
     regimes = [(name, r["training"]["supervision"], r["architecture"].get("combine", "exact"), reader(r["training"]),
                 f"{r['validation'].get('train_digits', 9000):,}", measured(r["validation"].get("course_val_sum_accuracy")),
-                pct(r["test"]["sum_accuracy"]), pct(r["test"]["lucky_fraction"]), r.get("verdict", "in `models/`"))
+                pct(r["test"]["sum_accuracy"]), pct(r["test"]["lucky_fraction"]), verdict(r))
                for name, r in [*shipped.items(), *earlier]]
     pipeline = shipped["end2end"]
     regimes.append(("reader + adder", "digits (reader), pairs (adder)", "the adder", "the reader",
