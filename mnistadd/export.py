@@ -9,7 +9,8 @@ the same size. `--float32` instead rebuilds the network in float32 from its conf
 weights (`copy_weights`: kernel / scale), for a Keras that knows no int8 layers: four times larger, and
 its outputs differ from the int8 network's by float rounding. Either loads back with
 `keras.saving.load_model(path, safe_mode=True)` once the project's layers are registered
-(`import mnistadd.end2end, mnistadd.addition`). The TensorFlow and Keras versions that wrote it go into
+(`import mnistadd.end2end, mnistadd.addition`); the export checks that it predicts exactly as the network
+it was saved from before writing it. The TensorFlow and Keras versions that wrote it go into
 config.json ("h5"), beside the training environment's, and the card is rewritten to name the file.
 """
 
@@ -18,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 import mnistadd.addition  # noqa: F401  registers the models' own layers, for loading and saving
@@ -48,15 +50,35 @@ def float_model(model):
     return copy
 
 
+def _example_inputs(model, count=8):
+    """Random inputs of the model's shapes: pixels 0..255, or token ids for an integer input."""
+    rng = np.random.default_rng(0)
+    arrays = {tensor.name: (rng.integers(0, 12, (count, *tensor.shape[1:])) if "int" in tensor.dtype
+                            else rng.uniform(0, 255, (count, *tensor.shape[1:]))).astype(tensor.dtype)
+              for tensor in model.inputs}
+    return arrays if len(arrays) > 1 else next(iter(arrays.values()))
+
+
+def check_round_trip(model, path):
+    """Loads `path` in safe mode and checks that it predicts exactly what `model`, the network saved, does."""
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    inputs = _example_inputs(model)
+    if not np.array_equal(model.predict(inputs, verbose=0), loaded.predict(inputs, verbose=0)):
+        raise RuntimeError(f"{path} does not predict what the network it was saved from does")
+
+
 def export_h5(folder, float32=False):
-    """Writes `folder/model.h5` (atomically) from `folder/model.keras`, records the versions that wrote it
-    in config.json, and rewrites the card. Returns the file's path."""
+    """Writes `folder/model.h5` (atomically, once it loads back and predicts as the network does) from
+    `folder/model.keras`, records the versions that wrote it in config.json, and rewrites the card.
+    Returns the file's path."""
     folder = Path(folder)
     model = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
     path = folder / H5_FILE
+    network = float_model(model) if float32 else model
     with atomic_path(path) as staging, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # Keras calls HDF5 "legacy": it is the format asked for
-        (float_model(model) if float32 else model).save(staging)
+        network.save(staging)
+        check_round_trip(network, staging)  # a file that would not is never written
     config = read_json(folder / "config.json")
     config["h5"] = {"file": H5_FILE, "dense_kernels": "float32" if float32 else "as model.keras",
                     "tensorflow": tf.__version__, "keras": keras.__version__}

@@ -25,7 +25,6 @@ app as files, undecoded, and `mnistadd.preprocess` opens them: downscaled first,
 image is told so.
 """
 
-import json
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +42,7 @@ except ImportError:  # run from a checkout: the package sits in the repository r
     sys.path.insert(0, str(HERE.parent))
 
 from mnistadd import api
+from mnistadd.io import read_json
 from mnistadd.preprocess import to_strip
 from mnistadd.tables import markdown_table
 
@@ -243,7 +243,7 @@ def about_markdown(models):
     """The models' key results in words and one table with units, from their folders' JSON files."""
     def measured(name, file, *keys):
         path = models.folders.get(name, Path("/nonexistent")) / file
-        value = json.loads(path.read_text()) if path.exists() else None
+        value = read_json(path, default={})
         for key in keys:
             value = value.get(key) if isinstance(value, dict) else None
         return value

@@ -40,8 +40,9 @@ def read_space_config(path=None):
     """Where the Space loads each model from: {"reader": repo id or None, ...}, None meaning
     `models/<name>/` beside the app. Read from `path` (default: space_config.json beside this file),
     then MNISTADD_<NAME>_REPO variables override; no file means every model is local."""
-    path = Path(path) if path else SPACE_DIR / SPACE_CONFIG_FILE
-    config = json.loads(path.read_text()) if path.exists() else {}
+    from mnistadd.io import read_json
+
+    config = read_json(Path(path) if path else SPACE_DIR / SPACE_CONFIG_FILE, default={})
     return {name: os.environ.get(f"MNISTADD_{name.upper()}_REPO") or config.get(name) for name in MODELS}
 
 
