@@ -8,7 +8,7 @@
 
 The recipe "reader" (train/recipes/reader.toml, `train.recipe`) grows the shipped reader one CNN at a time:
 four CNNs of 32 filters, bfloat16, stroke 1.0, 48 epochs each, seeds 4 to 7, each step keeping the CNNs of
-the step before (`--keep-members`); about 4 h 20 min of training on 2 CPU cores. `--help` shows its
+the step before (`--keep-members`); about 4 h 23 min of training on 2 CPU cores. `--help` shows its
 settings as the defaults; a flag overrides them. Without a recipe (`--recipe none`) the defaults are one
 such CNN, seed 0, writing models/reader.
 

@@ -210,7 +210,7 @@ def main(trainer, argv=None):
     recipe = load(name)
     if recipe["trainer"] != module_name(trainer):
         raise SystemExit(f"recipe {name} is trained by {recipe['trainer']}: python -m {recipe['trainer']} --recipe {name}")
-    paths = {"out": expand(recipe.get("out", "{models}/" + name)), "work_dir": str(RUNS_DIR / name)}
+    paths = {"recipe": name, "out": expand(recipe.get("out", "{models}/" + name)), "work_dir": str(RUNS_DIR / name)}
     shown = {**paths, **{key: expand(value, SHOWN_PREVIOUS) for key, value in recipe["steps"][-1].items()}}
     # where to write and whether to resume, as the flags and the recipe say; --help shows the last step
     top = parse(trainer, argv, shown, help_text(recipe), check=False)
@@ -236,7 +236,7 @@ def run_steps(trainer, recipe, argv, top):
         print(f"recipe {recipe['name']}: step {k} of {len(steps)}{left}{source}", flush=True)
         previous = outs[k - 2] if k > 1 else None
         args = parse(trainer, argv, {key: expand(value, previous) for key, value in step.items()})
-        args.work_dir, args.out = str(step_dir), out
+        args.recipe, args.work_dir, args.out = recipe["name"], str(step_dir), out
         args.resume = resuming  # only the first unfinished step can have an interrupted run to go on with
         args.recipe_entry = {"name": recipe["name"], "command": command(recipe, trainer, argv),
                              "earlier_train_seconds": earlier_seconds}

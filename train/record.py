@@ -14,7 +14,7 @@ import argparse
 import subprocess
 
 from mnistadd import plots
-from mnistadd.training import read_json, write_json
+from mnistadd.io import read_json, write_json
 from train.reader import accuracy_metric
 
 

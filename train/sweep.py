@@ -9,7 +9,8 @@ from these tables.
     python -m train.sweep data-budget-end2end     # ... and the sum-only end-to-end model
     python -m train.sweep sum-layer-end2end       # the sum-only model through the convolution or the carry chain
 
-A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file.
+A sweep that is cut short resumes where it stopped: finished variants are kept in the JSON file. Each run
+starts from its trainer's own defaults (`--recipe none`), changed by the sweep's budget and variant.
 """
 
 import argparse
@@ -17,11 +18,14 @@ import sys
 from pathlib import Path
 
 from mnistadd import plots
-from mnistadd.training import read_json, write_json
+from mnistadd.io import read_json, write_json
+from mnistadd.paths import RUNS_DIR
 from train import adder, end2end, reader
 
+EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
+
 # The reader sweeps' base model: one CNN of 16 filters, dense 256, dropout 0.1, course-cut strips, no
-# elastic distortion or stroke change, float32 (the trainer's defaults are the final choice).
+# elastic distortion or stroke change, float32. Every run starts from the trainer's own defaults, not a recipe.
 READER_BASE = ["--epochs", "6", "--steps-per-epoch", "50", "--val-size", "2000", "--patience", "6",
                "--filters", "16", "--dense", "256", "--dropout", "0.1", "--cut", "course", "--elastic", "0",
                "--stroke", "0", "--members", "1", "--precision", "float32"]
@@ -95,10 +99,10 @@ def main():
     parser.add_argument("--mnist-dir")
     args = parser.parse_args()
     sweep = SWEEPS[args.model]
-    out = Path("experiments") / f"{args.model}.json"
+    out = EXPERIMENTS_DIR / f"{args.model}.json"
     out.parent.mkdir(exist_ok=True)
     results = read_json(out) if out.exists() else {}
-    budget = sweep["budget"] + ["--out", "none", "--work-dir", f"runs/sweep-{args.model}"]
+    budget = sweep["budget"] + ["--out", "none", "--work-dir", str(RUNS_DIR / f"sweep-{args.model}")]
     if args.mnist_dir and args.model != "adder":
         budget += ["--mnist-dir", args.mnist_dir]
     for name, flags in sweep["variants"].items():
