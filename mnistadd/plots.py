@@ -8,10 +8,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mnistadd.io import atomic_path  # noqa: E402
 
-def _save(fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+
+def _save(fig, path, tight=True):
+    """Writes the figure to `path` whole or not at all, and closes it."""
+    if tight:
+        fig.tight_layout()
+    with atomic_path(path) as staging:
+        fig.savefig(staging, dpi=110)
     plt.close(fig)
 
 
@@ -64,8 +69,7 @@ def plot_filters(kernel, path, title):
             ax.set_title(f"#{i}", fontsize=8)
     fig.suptitle(title)
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, tight=False)  # the colorbar spans the axes: tight_layout would not fit it
 
 
 def plot_activations(image, activations, path, title, channels=6):
