@@ -174,18 +174,24 @@ SHIPPED = sorted(path.parent.name for path in (ROOT / "models").glob("*/config.j
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_each_model_folder_records_the_recipe_that_reproduces_it(name):
-    """models/NAME/config.json: "recipe" names the recipe NAME and its one command, and "training" (with
-    "kept_members" for the steps before the last) holds the recipe's settings."""
+    """models/NAME/config.json: "recipe" names the recipe NAME and its one command, and every setting the model
+    was trained with ("training", and "kept_members" for the steps before the last) is what the recipe's step
+    sets or leaves to the trainer's defaults. Where it wrote and what it started from are the recipe's own."""
     config = json.loads((ROOT / "models" / name / "config.json").read_text())
     cooked = recipe.load(name)
     default = name == cooked["trainer"].rsplit(".", 1)[-1]
     assert config["recipe"]["name"] == name
     assert config["recipe"]["command"] == f"python -m {cooked['trainer']}" + ("" if default else f" --recipe {name}")
     assert config["recipe"].get("train_seconds") == cooked.get("train_seconds")
-    as_shipped = lambda value: value.replace("{models}", "models") if isinstance(value, str) else (
-        [as_shipped(item) for item in value] if isinstance(value, list) else value)
     runs = [*config.get("kept_members", []), config["training"]]
     assert len(runs) == len(cooked["steps"])
-    for step, settings in zip(cooked["steps"], runs, strict=True):
-        expected = {key: as_shipped(value) for key, value in step.items() if value != "{previous}"}
-        assert {key: settings.get(key) for key in expected} == expected
+    for step, shipped in zip(cooked["steps"], runs, strict=True):
+        settings = vars(recipe.parse(cooked["trainer"], [], {key: recipe.expand(value, "the step before's model")
+                                                              for key, value in step.items()}, check=False))
+        paths = {"out", "work_dir", "mnist_dir", "recipe", "keep_members", "init_reader", "init"}
+        # None: a setting the trainer replaced, e.g. the digit reader's size by --init-reader's architecture
+        used = {key: value for key, value in shipped.items() if key not in paths and value is not None}
+        assert {key: settings.get(key) for key in used} == used
+        for key in paths & set(step):  # what it started from: the shipped folders, relative to the repo root
+            assert step[key] == "{previous}" or recipe.expand(step[key]) == [str(ROOT / p) for p in shipped[key]] \
+                or recipe.expand(step[key]) == str(ROOT / shipped[key])

@@ -152,11 +152,12 @@ def command(recipe, trainer, argv):
     words = ["python", "-m", module_name(trainer)]
     if recipe["name"] != default_recipe(trainer):
         words += ["--recipe", recipe["name"]]
-    flags, skip_value = [], False
-    for word in argv:
+    flags, words_left = [], iter(argv)
+    for word in words_left:
         name = word.split("=")[0]
-        if skip_value or name in RUN_FLAGS:
-            skip_value = name in ("--push-to-hub", "--recipe") and "=" not in word and not skip_value
+        if name in RUN_FLAGS:
+            if name in ("--push-to-hub", "--recipe") and "=" not in word:
+                next(words_left, None)  # and its value
             continue
         flags.append(word)
     return shlex.join(words + flags)
