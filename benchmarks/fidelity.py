@@ -22,7 +22,7 @@ import numpy as np
 from mnistadd import load, plots
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import COURSE_VAL_ENV, course_val_pairs
-from mnistadd.io import write_json
+from mnistadd.io import write_record
 
 DRAWS = (2000, 2001, 2002)
 PIXEL_BINS = [0, 1, 3, 128, 255, 256]  # 0, faint 1-2, 3-127, 128-254, 255
@@ -104,7 +104,7 @@ def main():
     for name in ("course", "ours"):
         print(name, json.dumps({key: report[name][key] for key in ("inked_span", "pixels")}))
     if args.record:
-        write_json("experiments/fidelity.json", report)
+        write_record("experiments/fidelity.json", report)
         plot(report, "experiments/fidelity.png")
 
 

@@ -15,7 +15,7 @@ import os
 import time
 
 from data_generator import training_generator
-from mnistadd.io import write_json
+from mnistadd.io import write_record
 from mnistadd.training import environment
 
 
@@ -39,7 +39,7 @@ def main():
         runs.append({"batch_size": batch_size, "pairs_per_second": round(pairs_per_second(batch_size, args.seconds))})
         print(json.dumps(runs[-1]))
     if args.out:
-        write_json(args.out, {"runs": runs, "course_generator_pairs_per_second": 680, "cpu_cores": os.cpu_count(),
+        write_record(args.out, {"runs": runs, "course_generator_pairs_per_second": 680, "cpu_cores": os.cpu_count(),
                               "environment": environment()})
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from mnistadd.data import StripRenderer
 from mnistadd.evaluate import VALIDATION_DRAWS, course_val_pairs
 from mnistadd.reader import ensemble_members, read_numbers
-from mnistadd.io import write_json
+from mnistadd.io import write_record
 
 
 def strip_sets(mnist_dir=None):
@@ -70,7 +70,7 @@ def main(argv=None):
               "averaged_by_readers": figures({name: np.mean([p[name].mean(axis=0) for p in probs], axis=0) for name in sets}, sets)}
     print(result)
     if args.out != "none":
-        write_json(args.out, result)
+        write_record(args.out, result)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import tensorflow as tf
 from mnistadd.addition import CarrySumLikelihood
 from mnistadd.end2end import SumDistribution
 from mnistadd.reader import build_reader
-from mnistadd.io import write_json
+from mnistadd.io import write_record
 from mnistadd.training import environment
 
 
@@ -72,7 +72,7 @@ def main():
 
     results = {name: milliseconds(step, args.repeats) for name, step in runs.items()}
     print(json.dumps(results, indent=2))
-    write_json(args.out, {"batch_pairs": batch, "repeats": args.repeats, "forward_and_backward_ms": results,
+    write_record(args.out, {"batch_pairs": batch, "repeats": args.repeats, "forward_and_backward_ms": results,
                           "environment": environment()})
 
 

@@ -44,3 +44,13 @@ def read_json(path, default=None):
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from error
+
+
+DECISION_FIELDS = ("question", "rule", "verdict")  # an experiment record's own words (experiments/*.json)
+
+
+def write_record(path, data):
+    """Writes an experiment record, keeping the question, rule and verdict that the record at `path`
+    already states and `data` does not: a script that measures again must not erase why it was run."""
+    kept = {key: value for key, value in read_json(path, default={}).items() if key in DECISION_FIELDS and key not in data}
+    write_json(path, {**kept, **data})

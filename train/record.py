@@ -14,7 +14,7 @@ import argparse
 import subprocess
 
 from mnistadd import plots
-from mnistadd.io import read_json, write_json
+from mnistadd.io import read_json, write_record
 from train.reader import accuracy_metric
 
 
@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--about", required=True, help="what the run was and why it is kept")
     args = parser.parse_args(argv)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    write_json(args.record, {"about": args.about, "commit": commit, **run_record(args.folder)})
+    write_record(args.record, {"about": args.about, "commit": commit, **run_record(args.folder)})
 
 
 if __name__ == "__main__":

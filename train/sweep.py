@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from mnistadd import plots
-from mnistadd.io import read_json, write_json
+from mnistadd.io import read_json, write_record
 from mnistadd.paths import RUNS_DIR
 from train import adder, end2end, reader
 
@@ -111,7 +111,7 @@ def main():
         _, metrics, work_dir, *_ = sweep["trainer"].train(sweep["trainer"].parse_args(budget + flags))
         history = plots.read_history(work_dir / "history.csv")
         results[name] = {"flags": " ".join(flags), **metrics, "history": history}
-        write_json(out, results)
+        write_record(out, results)
         print(name, metrics, file=sys.stderr)
     runs = {name: r for name, r in results.items() if isinstance(r, dict)}  # not the record's question, rule, verdict
     plots.plot_bars(list(runs), [r[sweep["metric"]] for r in runs.values()], out.with_suffix(".png"),
