@@ -102,9 +102,9 @@ def as_pairs(images, numbers, supervision):
 
 
 def sum_digits(sums):
-    """Sums (B,) -> their four digits (B, 4), most significant first: the carry chain's targets."""
-    digits = tf.numpy_function(lambda s: digits_of(s, POSITIONS + 1).astype(np.int32), [sums], tf.int32)
-    return tf.ensure_shape(digits, [None, POSITIONS + 1])
+    """Sums (B,) -> their four digits (B, 4), most significant first: the carry chain's targets, in graph ops
+    for the tf.data stream (`mnistadd.digits.digits_of` is its NumPy counterpart)."""
+    return tf.stack([sums // 10 ** k % 10 for k in range(POSITIONS, -1, -1)], axis=1)
 
 
 def carry_chain_view(with_positions):
