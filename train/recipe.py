@@ -44,9 +44,10 @@ A trainer joins the machinery in four parts (train/reader.py is one):
 - `check_args(parser, args)` (optional): what argparse cannot check alone, returning the args;
 - `run(args)`: trains one step and, unless `args.out` is "none", writes the folder through `finish_training`;
   returns the step's validation metrics, with `train_seconds_this_run` (or `train_seconds`);
-- `main(argv=None)`: `recipe.main(__name__, argv)`; `parse_args(argv=None)`: `recipe.parse(__name__, argv)`,
-  the trainer's own defaults without a recipe (sweeps and tests). `DEFAULT_RECIPE` names the recipe that runs
-  without `--recipe` (default: the module's last name, "reader" for train.reader).
+- `main(argv=None)`: `recipe.main(sys.modules[__name__], argv)`; `parse_args(argv=None)`:
+  `recipe.parse(sys.modules[__name__], argv)`, the trainer's own defaults without a recipe (sweeps, tests).
+  `DEFAULT_RECIPE` names the recipe that runs without `--recipe` (default: the module's last name, "reader"
+  for train.reader).
 """
 
 import argparse
