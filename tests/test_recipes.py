@@ -155,7 +155,8 @@ def test_a_recipe_is_checked_against_its_trainer(stand_in):
 
 
 @pytest.mark.parametrize("argv, shown", [
-    (["train.reader"], ["(default: 32)", "step 4: seed=7, keep_members=<the step before's model>", "recipe reader:"]),
+    (["train.reader"], ["training data's seed (default: 7)", "(default: 32)",
+                        "step 4: seed=7, keep_members=<the step before's model>", "recipe reader:"]),
     (["train.end2end", "--recipe", "end2end-sum-only"], ["{sum,aux}", "(default: sum)", "recipe end2end-sum-only:"]),
     (["train.adder"], ["(default: lstm)", "(default: aligned)", "--recipe adder-small"]),
 ])
