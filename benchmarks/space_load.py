@@ -223,6 +223,68 @@ def model_ms(models, renderer, repeats=20):
     return timings
 
 
+def direct_floor(models, jobs):
+    """Milliseconds per request, CPU and wall clock, of the work behind `jobs` done directly in this
+    process, warm, one request at a time: each image's to_strip and the model calls the endpoint makes
+    (/read: the reader; /add: the adder; /sum: the reader on both strips, the adder on the numbers read
+    and the end-to-end model). What the app adds to it is the cost of serving."""
+    from mnistadd.preprocess import to_strip
+
+    reader, adder, end2end = (models.predictors[name] for name in ("reader", "adder", "end2end"))
+
+    def serve(endpoint, args):
+        if endpoint == "/add":
+            return adder.predict([args[0]], [args[1]])
+        strips = np.stack([to_strip(path) for path in args])
+        numbers = reader.read_or_decline(strips)[0]
+        if endpoint == "/sum":
+            adder.predict(numbers[:1], numbers[1:])
+            end2end.sum_probabilities(strips[:1], strips[1:])
+
+    for endpoint in ("/read", "/add", "/sum"):  # the first call of each traces its graphs
+        serve(*next(job[:2] for job in jobs if job[0] == endpoint))
+    cpu, wall = time.process_time(), time.perf_counter()
+    for endpoint, args, _, _ in jobs:
+        serve(endpoint, args)
+    return {"cpu_ms": round(1000 * (time.process_time() - cpu) / len(jobs), 1),
+            "wall_ms": round(1000 * (time.perf_counter() - wall) / len(jobs), 1), "requests": len(jobs)}
+
+
+async def burst_results(url, jobs, timeout):
+    """Every job sent at once, each by a client of its own that gives up after `timeout` seconds: (endpoint,
+    seconds, answer, or the error's text) each; "lost" when no answer nor refusal came in time."""
+    import httpx
+
+    async def one(http, endpoint, args):
+        started = time.perf_counter()
+        try:
+            answer = await asyncio.wait_for(http_call(http, endpoint, args), timeout)
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            answer = "lost"
+        except httpx.HTTPStatusError as error:  # a refusal: its status and the app's message
+            answer = f"HTTP {error.response.status_code}: {error.response.text}"
+        except Exception as error:  # counted as a failure, as in client_results
+            answer = f"{type(error).__name__}: {error}"
+        return endpoint, time.perf_counter() - started, answer
+
+    async with httpx.AsyncClient(base_url=url.rstrip("/") + "/gradio_api", timeout=timeout,
+                                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=None)) as http:
+        return await asyncio.gather(*(one(http, endpoint, args) for endpoint, args, _, _ in jobs))
+
+
+def summarize_burst(results, jobs, busy_message):
+    """How a burst went: answered (and served right), refused with the busy message, lost, failed."""
+    answers = [answer for _, _, answer in results]
+    refused = [isinstance(a, str) and busy_message in a for a in answers]
+    lost = [a == "lost" for a in answers]
+    failed = [isinstance(a, str) and not r and not gone for a, r, gone in zip(answers, refused, lost)]
+    return {"users": len(jobs), "answered": sum(not isinstance(a, str) for a in answers),
+            "served_right": sum(a == job[2] for a, job in zip(answers, jobs)), "refused_busy": sum(refused),
+            "lost": sum(lost), "failed": sum(failed),
+            "first_failures": [a for a, f in zip(answers, failed) if f][:3],
+            "slowest_s": round(max(seconds for _, seconds, _ in results), 1)}
+
+
 def summarize(results, jobs):
     report = {}
     for endpoint in ("/add", "/read", "/sum"):
@@ -251,6 +313,10 @@ def main():
     parser.add_argument("--models-dir", help="models folder for the app started here and the direct answers")
     parser.add_argument("--client", choices=["http", "gradio_client"], default="http",
                         help="what each client is: an asyncio task on Gradio's HTTP API, or a gradio_client.Client")
+    parser.add_argument("--burst", type=int, default=200, help="users sending one request each, all at once, after "
+                        "the timed rounds (0: none)")
+    parser.add_argument("--burst-timeout", type=float, default=60, help="seconds a burst user waits for an answer")
+    parser.add_argument("--floor-requests", type=int, default=250, help="requests of the mix replayed directly for the floor")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="JSON file to write the figures to (experiments/space_load.json for the README)")
     args = parser.parse_args()
@@ -267,7 +333,10 @@ def main():
     renderer = StripRenderer.from_split("test", cut="clean")  # whole digits, as draw_like_a_person needs
     folder = tempfile.mkdtemp(prefix="space-load-")
     jobs = [make_jobs(args.rounds, models, renderer, folder, args.seed + i) for i in range(args.clients)]
+    all_jobs = [j for client in jobs for j in client]
     direct_ms = model_ms(models, renderer)
+    floor = direct_floor(models, all_jobs[:args.floor_requests])
+    burst_jobs = [all_jobs[i % len(all_jobs)] for i in range(args.burst)]  # whole rounds: the same mix
 
     with open(Path(folder) / "app.log", "w") as log:
         process, url = (None, args.url) if args.url else start_app(log)
@@ -275,17 +344,20 @@ def main():
             run_clients(args.client, url, jobs[:1])  # warm-up: the app traces each model's graph on its first request
             processes = {"load_generator": os.getpid(), **({"app": process.pid} if process else {})}
             cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            load_average = round(os.getloadavg()[0], 1)
             started = time.perf_counter()
             results = run_clients(args.client, url, jobs)
             wall = time.perf_counter() - started
             cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in processes.items()}
+            load_average = [load_average, round(os.getloadavg()[0], 1)]
+            burst = asyncio.run(burst_results(url, burst_jobs, args.burst_timeout)) if burst_jobs else None
         finally:
             if process:
                 process.terminate()
                 process.wait(30)
 
     all_results = [r for client in results for r in client]
-    all_jobs = [j for client in jobs for j in client]
+    app_ms = round(1000 * cpu["app"] / len(all_results), 1) if "app" in cpu else None
     report = {
         "url": url,
         "client": args.client,
@@ -297,14 +369,21 @@ def main():
         "requests_per_second": round(len(all_results) / wall, 1),
         "endpoints": summarize(all_results, all_jobs),
         "cpu_seconds": cpu,  # during the timed requests
+        "app_cpu_ms_per_request": app_ms,
+        "direct_floor_ms_per_request": floor,
+        "app_vs_floor": round(app_ms / floor["cpu_ms"], 2) if app_ms else None,
         "model_ms": direct_ms,
+        "burst": burst and summarize_burst(burst, burst_jobs, app.BUSY_MESSAGE),
+        "load_average": load_average,  # the machine's, over a minute, before and after the timed requests
         "cpu_cores": os.cpu_count(),
     }
     print(json.dumps(report, indent=1))
     if args.out:
-        from mnistadd.io import write_json
+        from mnistadd.io import read_json, write_json
 
-        write_json(args.out, report)
+        # the record's own words stay: its question, rule and verdict
+        kept = {key: value for key, value in read_json(args.out, default={}).items() if key in ("question", "rule", "verdict")}
+        write_json(args.out, {**kept, **report})
 
 
 if __name__ == "__main__":

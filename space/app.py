@@ -42,6 +42,8 @@ except ImportError:  # run from a checkout: the package sits in the repository r
     sys.path.insert(0, str(HERE.parent))
 
 from mnistadd import api
+from mnistadd.batching import Batcher
+from mnistadd.geometry import STRIP_SHAPE
 from mnistadd.io import read_json
 from mnistadd.preprocess import to_strip
 from mnistadd.tables import markdown_table
@@ -56,6 +58,13 @@ except ImportError:  # the Space: deploy.py at its root, beside this file
 # in Python: with 4, /read (two in five requests of the load benchmark's mix) queued behind itself, its
 # p99 about 3 s; with 16 about 2 s, at the same throughput (`python -m benchmarks.space_load --rounds 4`).
 CONCURRENCY = 16
+# Requests waiting in the queue, all endpoints together, before a new one is refused with BUSY_MESSAGE:
+# at the app's 25 requests/s on 2 cores, the last one admitted waits about 4 s.
+MAX_QUEUE = 100
+BUSY_MESSAGE = "The app is busy: try again in a few seconds."
+# TensorFlow threads: one per model call (its thread pool's hand-offs cost more than a small call gains
+# from a second core); concurrent calls, one per model's batcher, share the cores.
+TF_THREADS = {"intra_op": 1, "inter_op": 2}
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]
@@ -93,8 +102,20 @@ class Models:
         return gr.Markdown(text, visible=bool(text))
 
 
+def set_tensorflow_threads():
+    """TF_THREADS, unless TensorFlow has already started in this process (its pools are fixed then)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(TF_THREADS["intra_op"])
+        tf.config.threading.set_inter_op_parallelism_threads(TF_THREADS["inter_op"])
+    except RuntimeError:  # started already, as in the tests: its settings stay
+        pass
+
+
 def load_models(repos=None, models_dir=None):
     """Loads the three models once; one that is missing or broken is recorded, not raised."""
+    set_tensorflow_threads()
     models = Models()
     for name, repo in (repos or read_space_config(HERE / "space_config.json")).items():
         models.sources[name] = f"[{repo}](https://huggingface.co/{repo})" if repo else f"local folder models/{name}"
@@ -175,12 +196,24 @@ class Space:
 
     def __init__(self, models):
         self.models = models
+        # One batcher per model, shared by the endpoints: concurrent requests share one model call.
+        predictors = models.predictors
+        self.calls = {name: Batcher(function, name=name) for name, function in (
+            ("reader", getattr(predictors.get("reader"), "read_or_decline", None)),
+            ("adder", getattr(predictors.get("adder"), "predict", None)),
+            ("end2end", getattr(predictors.get("end2end"), "sum_probabilities", None))) if function}
+        # Keras traces a model's graph for its first batch size and again, for any size, at a second one:
+        # both done now, so that no request pays for tracing.
+        blank = np.zeros((2, *STRIP_SHAPE), np.float32)
+        warm_ups = {"reader": (blank,), "adder": ([0, 0], [0, 0]), "end2end": (blank, blank)}
+        for name, call in self.calls.items():
+            for items in (1, 2):
+                call.function(*(inputs[:items] for inputs in warm_ups[name]))
 
     def reading(self, strip, truth=None):
         """The reader's number (None when it declines), a verdict, each position's probabilities and
         the strip it saw."""
-        (number,), (confidence,), (declined,), position_probs = \
-            self.models.predictors["reader"].read_or_decline(strip[None])
+        (number,), (confidence,), (declined,), position_probs = self.calls["reader"](strip[None])
         number = int(number)
         if declined:
             verdict = f"{NOT_SURE} Best guess: {number} (only a guess, {confidence:.0%} confident)."
@@ -203,18 +236,19 @@ class Space:
     def add(self, a, b):
         self.models.require("adder")
         a, b = operand(a, "The first number"), operand(b, "The second number")
-        answer = int(self.models.predictors["adder"].predict([a], [b])[0])
+        answer = int(self.calls["adder"]([a], [b])[0])
         return answer, f"The adder says {a} + {b} = **{answer}**: {mark(answer == a + b)}" + (
             "" if answer == a + b else f" (it is {a + b})")
 
     def sums(self, strips, truth=None):
         """Both ways to the sum of two strips (None when the reader declines either image), a summary
         table and the strips."""
-        numbers, confidences, declined, _ = self.models.predictors["reader"].read_or_decline(strips)
-        sum_probs = self.models.predictors["end2end"].sum_probabilities(strips[:1], strips[1:])[0]
-        end_to_end = int(sum_probs.argmax())
+        summing = self.calls["end2end"].submit(strips[:1], strips[1:])  # runs while the reader reads
+        numbers, confidences, declined, _ = self.calls["reader"](strips)
         a, b = int(numbers[0]), int(numbers[1])
-        pipeline = int(self.models.predictors["adder"].predict([a], [b])[0])
+        pipeline = int(self.calls["adder"]([a], [b])[0])
+        sum_probs = summing.result()[0]
+        end_to_end = int(sum_probs.argmax())
         if declined.any():
             which = " and ".join(name for name, no in zip(("the first image", "the second image"), declined) if no)
             rows = [("Sum", f"not sure: {which} does not look like a number from 0 to 255 (guess {end_to_end})",
@@ -418,12 +452,26 @@ def build_demo(models):
                 else:
                     gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)
-    return demo.queue(default_concurrency_limit=CONCURRENCY)
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
+
+
+async def refuse_when_busy(request, error):
+    """Gradio's answer to a request that finds the queue full, in words for a person; any other HTTP
+    error as FastAPI gives it."""
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.responses import JSONResponse
+
+    if error.status_code == 503 and str(error.detail).startswith("Queue is full"):
+        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
+    return await http_exception_handler(request, error)
 
 
 def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
-    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, **kwargs)
+    from starlette.exceptions import HTTPException
+
+    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS,
+                       app_kwargs={"exception_handlers": {HTTPException: refuse_when_busy}}, **kwargs)
 
 
 if __name__ == "__main__":
