@@ -17,8 +17,8 @@ and the likelihood of the sum s (its N + 1 digits, the first being the last carr
 
     P(a + b = s) = [1, 0] M_N ... M_1 [the column of carry s_0],   M_N the units' matrix.
 
-It costs N small matrix products; here it runs in log space (`logsumexp` for sums of products), so that
-30 digits' probabilities never underflow.
+It costs N small matrix products, one step of a symbolic loop each; here it runs in log space (`logsumexp`
+for sums of products), so that a thousand digits' probabilities never underflow.
 
 At test time a sum is predicted by reading each digit's most likely value and adding the two numbers
 (`add_digits`): that is the most likely pair of numbers, and with digits read at 99 % and more the most
@@ -66,8 +66,10 @@ class CarrySumLikelihood(layers.Layer):
         with np.errstate(divide="ignore"):  # log(0) = -inf, then NEG_INF
             log_start = np.maximum(np.log([1 - self.carry_in, self.carry_in]), NEG_INF).astype("float32")
         log_alpha = ops.broadcast_to(log_start, (batch, 2))  # the carry into the units
-        for i in reversed(range(n)):  # units first
-            log_alpha = ops.logsumexp(log_alpha[:, :, None] + log_m[:, i], axis=1)
+        log_m = ops.flip(log_m, axis=1)  # units first
+        # a symbolic loop: unrolled, 500 positions take minutes to compile
+        log_alpha = ops.fori_loop(0, n, lambda i, alpha: ops.logsumexp(alpha[:, :, None] + ops.take(log_m, i, axis=1), axis=1),
+                                  log_alpha)
         return ops.take_along_axis(log_alpha, sum_digits[:, :1], axis=1)[:, 0]
 
     def compute_output_shape(self, log_a_shape, log_b_shape, sum_digits_shape):
