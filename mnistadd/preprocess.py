@@ -60,7 +60,7 @@ UNEVEN_EDGE = 1.5  # gray levels: light along the edge varying more than this is
 CONTRAST_FRACTION, CONTRAST_RANGE = 0.4, (0.08, 0.25)  # ink is darker than the paper by this much of the strongest ink
 LINE_SIDE, LINE_ANGLES, LINE_COVER = 400, np.arange(-7, 7.01, 0.5), 0.5  # a ruled line crosses half the page
 EDGE_REACH = 0.012  # of the longer side: ink this close to other ink that reaches the edge is edge clutter
-MAX_GLYPH = 0.4  # of the longer side: a component larger than this is no digit
+MAX_GLYPH, MIN_GLYPH = 0.4, 0.012  # of the longer side: a digit is no larger, and the largest one no shorter
 SPECK = 0.04  # of the largest component's area: smaller components are specks
 LINE_GAP, LINE_OVERLAP = 1.5, 0.3  # digits of one number: gaps under 1.5 heights, rows shared 30 % of a height
 OTHER_AREA, OTHER_HEIGHT = 0.25, 0.5  # writing off the number's line this large (of its largest digit) is another line
@@ -275,8 +275,8 @@ def _number_components(mask):
 
     Connected components that lie near the image's edge (however broken up: a table's grain, a finger's
     shading), that are too large for a digit or are specks are dropped; from the largest one left, the
-    line grows by the components beside it that share its rows. Raises ValueError when nothing is left,
-    or when writing as large as the number's is left off its line."""
+    line grows by the components beside it that share its rows. Raises ValueError when nothing as tall
+    as a digit is left, or when writing as large as the number's is left off its line."""
     height, width = mask.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = stats[1:].T
@@ -289,6 +289,8 @@ def _number_components(mask):
         raise ValueError(NO_HANDWRITING)
     plausible &= area >= SPECK * area[plausible].max()
     line = np.arange(len(area)) == np.argmax(np.where(plausible, area, -1))
+    if h[line][0] < MIN_GLYPH * max(width, height):  # specks alone: JPEG's ringing, the paper's grain
+        raise ValueError(NO_HANDWRITING)
     while True:
         left, right = x[line].min(), (x + w)[line].max()
         top, bottom = y[line].min(), (y + h)[line].max()
