@@ -1,8 +1,8 @@
 """The Space under load: many gradio_client clients at once, every answer checked, latency next to the
 models' own compute time.
 
-    python -m benchmarks.space_load [--clients 50] [--rounds 1] [--client http|gradio_client]
-                                    [--models-dir models] [--url URL] [--out FILE]
+    python -m benchmarks.space_load [--clients 50] [--rounds 1] [--client http|gradio_client] [--burst 200]
+                                    [--profile] [--models-dir models] [--url URL] [--out FILE]
 
 Without --url it starts `python space/app.py` on a free local port (models from --models-dir, or as the
 app finds them) and stops it at the end. Each client makes `rounds` rounds of the mix people send, five
@@ -22,9 +22,12 @@ with the true number or sum. The models here are loaded the way the app loads th
 The figures are printed; they are written to a file only when asked (--out; the README's and report's
 come from experiments/space_load.json).
 
-Latency is per request, from the client's call to its answer, so it includes queueing: with C clients
-and a concurrency limit of L, requests wait for up to C / L others. `model_ms` is one direct
-`predict` call on a single input (and `to_strip` for one image), the floor under any request.
+Latency is per request, from the client's call to its answer, so it includes queueing. `model_ms` is one
+direct `predict` call on a single input (and `to_strip` for one image). The app's CPU per request is set
+against the direct-call floor: the same requests' to_strip and model calls made here, warm, one request
+at a time (`direct_floor`). Then a burst: `--burst` users at once, one request each, every one answered
+or refused with the app's busy message within `--burst-timeout`, none lost. `--profile` samples the app
+with py-spy meanwhile: where its Python time goes (`benchmarks.app_profile`).
 
 The clients run here, on the app's own cores, so what they cost is taken from the app. `--client
 gradio_client` makes each client a `gradio_client.Client` in a thread of its own, as a Python user
@@ -50,21 +53,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.app_profile import start_profile, stop_profile
 from mnistadd.geometry import MAX_NUMBER
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_app(log):
-    """`python space/app.py` on a free local port (models as this process's environment says), its
-    output to the open file `log`; returns (process, url) once it answers."""
+def start_app(log, app_file=ROOT / "space" / "app.py"):
+    """`python space/app.py` (or another version of it) on a free local port (models as this process's
+    environment says), its output to the open file `log`; returns (process, url) once it answers."""
     import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
-    process = subprocess.Popen([sys.executable, str(ROOT / "space" / "app.py")], env=env,
+    process = subprocess.Popen([sys.executable, str(app_file)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 300
@@ -267,8 +271,9 @@ async def burst_results(url, jobs, timeout):
             answer = f"{type(error).__name__}: {error}"
         return endpoint, time.perf_counter() - started, answer
 
+    # A connection per request, as from that many people: none is reused just as the server closes it
     async with httpx.AsyncClient(base_url=url.rstrip("/") + "/gradio_api", timeout=timeout,
-                                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=None)) as http:
+                                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=0)) as http:
         return await asyncio.gather(*(one(http, endpoint, args) for endpoint, args, _, _ in jobs))
 
 
@@ -317,6 +322,9 @@ def main():
                         "the timed rounds (0: none)")
     parser.add_argument("--burst-timeout", type=float, default=60, help="seconds a burst user waits for an answer")
     parser.add_argument("--floor-requests", type=int, default=250, help="requests of the mix replayed directly for the floor")
+    parser.add_argument("--profile", action="store_true", help="sample the app with py-spy during the timed "
+                        "requests: what share of its Python time each part takes")
+    parser.add_argument("--app", default=str(ROOT / "space" / "app.py"), help="the app file to start (another version to compare)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="JSON file to write the figures to (experiments/space_load.json for the README)")
     args = parser.parse_args()
@@ -339,17 +347,20 @@ def main():
     burst_jobs = [all_jobs[i % len(all_jobs)] for i in range(args.burst)]  # whole rounds: the same mix
 
     with open(Path(folder) / "app.log", "w") as log:
-        process, url = (None, args.url) if args.url else start_app(log)
+        process, url = (None, args.url) if args.url else start_app(log, args.app)
         try:
             run_clients(args.client, url, jobs[:1])  # warm-up: the app traces each model's graph on its first request
             processes = {"load_generator": os.getpid(), **({"app": process.pid} if process else {})}
             cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             load_average = round(os.getloadavg()[0], 1)
+            samples = Path(folder) / "profile.raw"
+            sampler = start_profile(process.pid, samples) if args.profile and process else None
             started = time.perf_counter()
             results = run_clients(args.client, url, jobs)
             wall = time.perf_counter() - started
             cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in processes.items()}
             load_average = [load_average, round(os.getloadavg()[0], 1)]
+            profile = stop_profile(sampler, samples) if sampler else None
             burst = asyncio.run(burst_results(url, burst_jobs, args.burst_timeout)) if burst_jobs else None
         finally:
             if process:
@@ -374,6 +385,7 @@ def main():
         "app_vs_floor": round(app_ms / floor["cpu_ms"], 2) if app_ms else None,
         "model_ms": direct_ms,
         "burst": burst and summarize_burst(burst, burst_jobs, app.BUSY_MESSAGE),
+        "profile": profile,
         "load_average": load_average,  # the machine's, over a minute, before and after the timed requests
         "cpu_cores": os.cpu_count(),
     }

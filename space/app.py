@@ -25,6 +25,7 @@ app as files, undecoded, and `mnistadd.preprocess` opens them: downscaled first,
 image is told so.
 """
 
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -53,18 +54,20 @@ try:
 except ImportError:  # the Space: deploy.py at its root, beside this file
     from deploy import read_space_config
 
-# Requests computed at once, per endpoint (gradio gives each event its own queue). A model call takes
-# about 5 ms and TensorFlow spreads it over the cores, so the limit only decides how many requests wait
-# in Python: with 4, /read (two in five requests of the load benchmark's mix) queued behind itself, its
-# p99 about 3 s; with 16 about 2 s, at the same throughput (`python -m benchmarks.space_load --rounds 4`).
+# Requests in progress at once, per endpoint (gradio gives each event its own queue): those that reach a
+# model together share one call of it (`Space.calls`).
 CONCURRENCY = 16
-# Requests waiting in the queue, all endpoints together, before a new one is refused with BUSY_MESSAGE:
-# at the app's 25 requests/s on 2 cores, the last one admitted waits about 4 s.
+# Requests waiting, all endpoints together, before a new one is refused with BUSY_MESSAGE: at 25
+# requests/s the last one admitted waits about 4 s.
 MAX_QUEUE = 100
 BUSY_MESSAGE = "The app is busy: try again in a few seconds."
 # TensorFlow threads: one per model call (its thread pool's hand-offs cost more than a small call gains
 # from a second core); concurrent calls, one per model's batcher, share the cores.
 TF_THREADS = {"intra_op": 1, "inter_op": 2}
+# Gradio's queue (read when it is made) summarizes its last events in a pandas table after every event, a
+# cost per request growing with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]
