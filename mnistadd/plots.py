@@ -122,3 +122,22 @@ def plot_bars(names, values, path, title, xlabel, ylabel):
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel, ylim=(min(values) * 0.98, 1.0 if max(values) <= 1 else None))
     _save(fig, path)
+
+
+def plot_sum_accuracy_against_digits(ours, published, pilot, path):
+    """MNIST addition's test sum accuracy against N on a log axis: our models ({N: their test figures}),
+    a pilot run's record, DeepProofLog's exact rows of the published table, and the sum accuracy of a
+    99.07 % digit reader, 0.9907^(2N), the papers' reference."""
+    exact = {int(r["N"]): float(r["sum_accuracy"]) for r in published if r["method"].startswith("DeepProofLog, exact")}
+    every_n = np.geomspace(1, 500, 100)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(sorted(ours), [100 * ours[n]["sum_accuracy_mean"] for n in sorted(ours)], "o-", label="mnistadd, models in models/")
+    ax.plot([pilot["settings"]["digits"]], [100 * pilot["result"]["test"]["sum_accuracy"]], "*", markersize=14,
+            label=f"mnistadd, N = {pilot['settings']['digits']} pilot (one run)")
+    ax.plot(sorted(exact), [exact[n] for n in sorted(exact)], "s--", label="DeepProofLog, exact (AAAI 2026)")
+    ax.plot(every_n, 100 * 0.9907 ** (2 * every_n), ":", color="gray", label="a 99.07 % digit reader: 0.9907^(2N)")
+    ax.set(xscale="log", title="MNIST addition: test sum accuracy against N", xlabel="N, digits in each number (log scale)",
+           ylabel="sum accuracy, %")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)

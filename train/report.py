@@ -17,8 +17,7 @@ import mnistadd.addition  # noqa: F401  registers the models' own layers for loa
 import mnistadd.end2end  # noqa: F401
 from mnistadd import plots
 from mnistadd.io import read_json, write_text_atomic
-from mnistadd.tables import markdown_table as table
-from mnistadd.tables import percent as pct
+from mnistadd.tables import markdown_table as table, percent as pct
 from train.record import run_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,7 +239,7 @@ def end2end_tables(records, cards):
             "settings": settings_table({name: cards[name]["config"]["training"] for name in END2END_MODELS})}
 
 
-def addition_tables(records):
+def addition_tables(records, plot=False):
     """Multi-digit MNIST addition: the published table (docs/published) with our models beside it."""
     ours = {int(p.parent.name.removeprefix("addition-n")): read_json(p)["test"]
             for p in MODELS_DIR.glob("addition-n*/metrics.json")}
@@ -259,6 +258,8 @@ def addition_tables(records):
              pct(min(s["other_pairings_sum_accuracy_min"] for s in t["per_seed"])), mean_std(t, "digit_accuracy"),
              ", ".join(str(s["epochs"]) for s in t["per_seed"]), round(np.mean([s["train_seconds"] for s in t["per_seed"]])),
              f"{t['shipped_seed']} ({pct(t['shipped_sum_accuracy'])})") for n, t in sorted(ours.items())]
+    if plot:
+        plots.plot_sum_accuracy_against_digits(ours, published, records["addition-n100-lenet-pilot"], EXPERIMENTS / "addition_against_n.png")
     one_start = records["addition-n1-one-start"]
     starts = [a for s in ours.get(1, {}).get("per_seed", []) for a in s.get("start_val_sum_accuracies", [])]
     speed = records["sum_layers"]
@@ -331,7 +332,7 @@ def render(plot=False):
                    (name, f"`{r['flags']}`" if r["flags"] else "(base)", pct(r["held_out_accuracy"]), f"{r['parameters']:,}",
                     r["train_seconds_this_run"]) for name, r in runs_of(records["adder"]).items()]),
                "adder_settings": settings_table({n: cards[n]["config"]["training"] for n in ("adder", "adder-gru")}),
-               "end2end": end2end_tables(records, cards), "addition": addition_tables(records),
+               "end2end": end2end_tables(records, cards), "addition": addition_tables(records, plot),
                "app": app_tables(records, calibration), "calibration": calibration,
                "end2end_calibration": read_json(MODELS_DIR / "end2end" / "calibration.json"),
                "drawn_accuracy": read_json(MODELS_DIR / "reader" / "drawn_accuracy.json")}
