@@ -23,6 +23,11 @@ The API endpoints keep stable names for `gradio_client`: /read (a drawing: a ske
 declined image's number is None, and so are /sum's sums when either image is declined. Images reach the
 app as files, undecoded, and `mnistadd.preprocess` opens them: downscaled first, and a file that is no
 image is told so.
+
+Requests that reach a model at the same time share one call of it (`mnistadd.batching`), each checked
+on its own before: a bad input is its own request's error. When MAX_QUEUE requests are waiting, a new
+one is refused at once with BUSY_MESSAGE ("busy, try again"). `python -m benchmarks.space_load` measures
+the app's CPU per request against its models' own.
 """
 
 import os
@@ -64,10 +69,13 @@ BUSY_MESSAGE = "The app is busy: try again in a few seconds."
 # TensorFlow threads: one per model call (its thread pool's hand-offs cost more than a small call gains
 # from a second core); concurrent calls, one per model's batcher, share the cores.
 TF_THREADS = {"intra_op": 1, "inter_op": 2}
-# Gradio's queue (read when it is made) summarizes its last events in a pandas table after every event, a
-# cost per request growing with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
-os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+# Gradio's queue summarizes its last events in a pandas table after every event, a cost per request that
+# grows with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
+QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
+# Gradio keeps a session's state (a copy of every component's settings, about 128 KiB here) for each
+# session, and an API call without one is a session of its own: a bound on the memory they take. The
+# app keeps nothing in them, so a session dropped is made again as it was when next used.
+SESSIONS_KEPT = 1000
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]
@@ -455,6 +463,8 @@ def build_demo(models):
                 else:
                     gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)
+    for name, value in QUEUE_ANALYTICS.items():  # read when the queue is made
+        os.environ.setdefault(name, value)
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
 
 
@@ -473,7 +483,7 @@ def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
     from starlette.exceptions import HTTPException
 
-    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS,
+    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, state_session_capacity=SESSIONS_KEPT,
                        app_kwargs={"exception_handlers": {HTTPException: refuse_when_busy}}, **kwargs)
 
 
