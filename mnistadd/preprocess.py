@@ -47,6 +47,7 @@ MAX_INK_WIDTH = 80  # px: a wider number is scaled down to fit, keeping 2 px mar
 CENTER_ROW = 14.0  # where the ink's center of mass goes (training strips: 13.9)
 MAX_GAP, CLOSED_GAP = 6, 3  # px: training strips' widest and median gap between ink columns
 MIN_STROKE, TARGET_STROKE = 2.2, 2.7  # px: thinner strokes are dilated to about MNIST's median width
+MAX_STROKE = 4.0  # px: a photo's wider strokes (a marker's) are eroded to about MNIST's median width
 BLANK_CONTRAST = 32  # gray levels: less ink contrast than this is an empty canvas or sensor noise
 WORK_SCALE = 4  # thickening runs at 4x the output resolution, fine enough to add a fraction of a pixel
 MAX_SIDE = 1024  # px: larger images are downscaled first; the strip is 28x84 and ink ends up 22 px tall
@@ -63,7 +64,8 @@ EDGE_REACH = 0.012  # of the longer side: ink this close to other ink that reach
 MAX_GLYPH, MIN_GLYPH = 0.4, 0.012  # of the longer side: a digit is no larger, and the largest one no shorter
 SPECK = 0.04  # of the largest component's area: smaller components are specks
 LINE_GAP, LINE_OVERLAP = 1.5, 0.3  # digits of one number: gaps under 1.5 heights, rows shared 30 % of a height
-OTHER_AREA, OTHER_HEIGHT = 0.25, 0.5  # writing off the number's line this large (of its largest digit) is another line
+OTHER_AREA, OTHER_HEIGHT, OTHER_STRENGTH = 0.25, 0.5, 0.7  # writing off the number's line this large and dark
+# (of its largest digit's area, its height, its ink's darkness) is another line
 
 BLANK_MESSAGE = "The image is blank: draw or upload a number from 0 to 255 (dark on light or light on dark)."
 NOT_AN_IMAGE = "The file is not an image that can be read: upload a PNG, JPEG or WebP picture of a number."
@@ -224,12 +226,23 @@ def _foreground(gray):
         mask = cv2.warpAffine(mask, turn, (width, height), flags=cv2.INTER_NEAREST)
         darkness = cv2.warpAffine(darkness, turn, (width, height), flags=cv2.INTER_LINEAR)
     mask[_lines(mask) > 0] = 0
-    keep, (left, top, right, bottom) = _number_components(mask)
-    keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))  # the strokes' soft edges
+    keep, (left, top, right, bottom) = _number_components(mask, darkness)
+    keep = cv2.dilate(_thinned(keep, TARGET_HEIGHT / (bottom - top)), np.ones((3, 3), np.uint8))  # soft edges
     ink = np.where(keep > 0, darkness, 0)
     ink = np.where(ink >= INK_FRACTION * ink.max(), ink * (MAX_PIXEL / ink.max()), 0)
     corners = np.array([[[left, top], [right, top], [right, bottom], [left, bottom]]], np.float64)
     return ink, cv2.transform(corners, cv2.invertAffineTransform(turn))[0] / [width, height]
+
+
+def _thinned(mask, scale):
+    """Erodes strokes (a marker's) that would end up wider than MAX_STROKE px once scaled by `scale`,
+    to about MNIST's median width; stroke width as in `_thicken`."""
+    boundary = np.count_nonzero(mask & ~cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))))
+    stroke = 2 * np.count_nonzero(mask) / max(boundary, 1)
+    radius = round((stroke - TARGET_STROKE / scale) / 2)
+    if stroke * scale <= MAX_STROKE or radius < 1:
+        return mask
+    return cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
 
 
 def _shrunk(image, scale):
@@ -270,13 +283,13 @@ def _lines(mask):
     return cv2.dilate(across | down, np.ones((3, 3), np.uint8))
 
 
-def _number_components(mask):
+def _number_components(mask, darkness):
     """The number's strokes in an ink mask -> (their mask, their box (left, top, right, bottom) in px).
 
     Connected components that lie near the image's edge (however broken up: a table's grain, a finger's
     shading), that are too large for a digit or are specks are dropped; from the largest one left, the
     line grows by the components beside it that share its rows. Raises ValueError when nothing as tall
-    as a digit is left, or when writing as large as the number's is left off its line."""
+    as a digit is left, or when writing as large and dark as the number's is left off its line."""
     height, width = mask.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = stats[1:].T
@@ -301,7 +314,9 @@ def _number_components(mask):
         if not beside.any():
             break
         line |= beside
-    off_line = plausible & ~line & (area >= OTHER_AREA * area[line].max()) & (h >= OTHER_HEIGHT * (bottom - top))
+    strength = np.bincount(labels.ravel(), darkness.ravel(), count)[1:] / area  # mean darkness: ink, or a shadow's rim
+    off_line = (plausible & ~line & (area >= OTHER_AREA * area[line].max()) & (h >= OTHER_HEIGHT * (bottom - top))
+                & (strength >= OTHER_STRENGTH * np.median(strength[line])))
     if off_line.any():
         raise ValueError(SEVERAL_LINES)
     return np.isin(labels, 1 + np.flatnonzero(line)).astype(np.uint8), (left, top, right, bottom)
