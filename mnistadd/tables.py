@@ -10,4 +10,10 @@ def markdown_table(header, rows):
 
 
 def percent(fraction, digits=2):
-    return f"{100 * fraction:.{digits}f} %"
+    """A fraction as a percentage; "not measured" for None."""
+    return "not measured" if fraction is None else f"{100 * fraction:.{digits}f} %"
+
+
+def percent_with_error(fraction, count):
+    """A fraction measured on `count` items, with its binomial standard error."""
+    return f"{100 * fraction:.2f} ± {100 * (fraction * (1 - fraction) / count) ** 0.5:.2f} %"

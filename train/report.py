@@ -5,6 +5,7 @@ published figures (`docs/published/*.csv`): Python formats the numbers, `train/t
     python -m train.report
 """
 
+import argparse
 import csv
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ import mnistadd.addition  # noqa: F401  registers the models' own layers for loa
 import mnistadd.end2end  # noqa: F401
 from mnistadd import plots
 from mnistadd.io import read_json, write_text_atomic
-from mnistadd.tables import markdown_table as table, percent as pct
+from mnistadd.tables import markdown_table as table, percent as pct, percent_with_error as pct_se
 from train.record import run_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +35,6 @@ def words(key):
     """A metric's key in plain words."""
     key = re.sub("^val_", "validation_", key.replace("course_val", "course strips (validation)"))
     return key.replace("_draws_mean", ", mean of 4 validation sets").replace("_", " ")
-
-
-def measured(value):
-    return pct(value) if value is not None else "not measured"
-
-
-def pct_se(fraction, count):
-    """A fraction measured on `count` images, with its binomial standard error."""
-    return f"{100 * fraction:.2f} ± {100 * np.sqrt(fraction * (1 - fraction) / count):.2f} %"
 
 
 def mean_std(test, key):
@@ -135,7 +127,7 @@ def reader_tables(records, shipped):
     """The reader's experiments: the short sweeps, the full runs and what was tried on top of them."""
     sweep, before = runs_of(records["reader"]), runs_of(records.get("reader-sweep-9k-digits", {}))
     sweep_rows = [(name, f"`{r['flags']}`" if r["flags"] else "(base)", pct(r["val_number_accuracy"]),
-                   measured(before.get(name, {}).get("val_number_accuracy")), r["parameters"], r["train_seconds_this_run"])
+                   pct(before.get(name, {}).get("val_number_accuracy")), r["parameters"], r["train_seconds_this_run"])
                   for name, r in sweep.items()]
     runs = [(f"`{name}`", r) for name, r in records.items() if re.fullmatch(r"reader-.*-full", name)]
     runs.append(("`models/reader` (the reader in use)", shipped))
@@ -143,9 +135,9 @@ def reader_tables(records, shipped):
     full = [(name, cnn_count(r), r["training"]["filters"], r["training"]["dense"], setting(r, "dropout"), setting(r, "elastic"),
              per_cnn(r, "stroke"), r["training"]["cut"], r["training"]["epochs"], setting(r, "precision", "float32"),
              per_cnn(r, "seed"), f"{r['validation'].get('train_digits', 9000):,}", pct(r["final_epoch_train_number_accuracy"]),
-             pct(r["validation"]["val_number_accuracy"]), measured(r["validation"].get("val_number_accuracy_draws_mean")),
-             measured(r["validation"].get("course_val_number_accuracy")), f"{r['validation']['train_seconds_this_run']:,} s",
-             measured(r.get("test", {}).get("number_accuracy"))) for name, r in runs]
+             pct(r["validation"]["val_number_accuracy"]), pct(r["validation"].get("val_number_accuracy_draws_mean")),
+             pct(r["validation"].get("course_val_number_accuracy")), f"{r['validation']['train_seconds_this_run']:,} s",
+             pct(r.get("test", {}).get("number_accuracy"))) for name, r in runs]
     decisions = [(name, r["question"], r.get("rule", ""), r["verdict"]) for name, r in runs if "verdict" in r]
     by_size = {}  # the best run of each ensemble size and width on all 54,000 digits, on the course's strips
     for _, r in runs:
@@ -156,7 +148,7 @@ def reader_tables(records, shipped):
     epochs = [(name, r["training"].get("select", "accuracy"), int(np.argmax(r["history"]["val_positions_number_accuracy"]) + 1
                if r["training"].get("select", "accuracy") == "accuracy" else np.argmin(r["history"]["val_loss"]) + 1),
                len(r["history"]["val_loss"]), pct(r["validation"]["val_number_accuracy"]),
-               pct(r["validation"]["course_val_number_accuracy"]), measured(r.get("test", {}).get("number_accuracy")))
+               pct(r["validation"]["course_val_number_accuracy"]), pct(r.get("test", {}).get("number_accuracy")))
               for name, r in runs if re.search("select", name)]
     figures = lambda f: (pct(f["val_number_accuracy"]) if "val_number_accuracy" in f else "-",
                          pct(f["val_number_accuracy_draws_mean"]), pct(f["course_val_number_accuracy"]))
@@ -195,7 +187,7 @@ def data_budget(records, plot):
     if plot:
         plots.plot_curves(curves, EXPERIMENTS / "data_budget.png", "Validation accuracy against training digits "
                           "(short budget)", "training digits", "validation accuracy", x=digits)
-    return table(["training digits", *curves], [(f"{n:,}", *[measured(v[i]) for v in curves.values()])
+    return table(["training digits", *curves], [(f"{n:,}", *[pct(v[i]) for v in curves.values()])
                                                 for i, n in enumerate(digits)])
 
 
@@ -206,8 +198,8 @@ def end2end_tables(records, cards):
     label = lambda a: " + ".join(map(label, a)) if isinstance(a, list) else (
         f"{a.get('members', 1)} CNN{'s' * (a.get('members', 1) > 1)} of {a['filters']} filters, dense {a['dense']}")
     starts = [(f"`{name}`", label(r["architecture"]["digit_reader"]), r["training"]["epochs"], r["training"]["lr"],
-               measured(r["validation"].get("val_sum_accuracy_at_start")), pct(r["history"]["val_sum_accuracy"][0]),
-               pct(r["validation"]["val_sum_accuracy"]), measured(r.get("test", {}).get("sum_accuracy")), verdict(r))
+               pct(r["validation"].get("val_sum_accuracy_at_start")), pct(r["history"]["val_sum_accuracy"][0]),
+               pct(r["validation"]["val_sum_accuracy"]), pct(r.get("test", {}).get("sum_accuracy")), verdict(r))
               for name, r in [*[(n, r) for n, r in records.items() if n.startswith("end2end-")],
                               ("models/end2end", shipped["end2end"])] if r["training"].get("init_reader")]
     earlier = [(f"`{n}`", r) for n, r in records.items() if n.startswith("end2end-") and (
@@ -215,13 +207,13 @@ def end2end_tables(records, cards):
     reader = lambda t: ("the trained reader, fine-tuned" if t.get("init_reader")
                         else f"{t['filters']} filters, {t['epochs']} epochs")
     regimes = [(name, r["training"]["supervision"], r["architecture"].get("combine", "exact"), reader(r["training"]),
-                f"{r['validation'].get('train_digits', 9000):,}", measured(r["validation"].get("course_val_sum_accuracy")),
+                f"{r['validation'].get('train_digits', 9000):,}", pct(r["validation"].get("course_val_sum_accuracy")),
                 pct(r["test"]["sum_accuracy"]), pct(r["test"]["lucky_fraction"]), verdict(r))
                for name, r in [*shipped.items(), *earlier]]
     pipeline = shipped["end2end"]
     regimes.append(("reader + adder", "digits (reader), pairs (adder)", "the adder", "the reader",
                     f"{record('reader')['validation'].get('train_digits', 9000):,}",
-                    measured(pipeline["validation"].get("pipeline_course_val_sum_accuracy")),
+                    pct(pipeline["validation"].get("pipeline_course_val_sum_accuracy")),
                     pct(pipeline["test"]["pipeline_sum_accuracy"]), pct(pipeline["test"]["pipeline_lucky_fraction"]), ""))
     layers = runs_of(records["sum-layer-end2end"])
     mean = lambda layer, key: float(np.mean([r[key] for r in layers.values() if r["sum_layer"] == layer]))
@@ -347,6 +339,7 @@ def replace_block(readme, block):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     report, block = render(plot=True)
     write_text_atomic(ROOT / "REPORT.md", report)
     write_text_atomic(ROOT / "README.md", replace_block((ROOT / "README.md").read_text(), block.strip()))
