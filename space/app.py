@@ -8,7 +8,8 @@ Four tabs, a thin interface over the `mnistadd` package:
   or scan, or take a random MNIST test strip; the reader gives the number, or declines what does not
   look like a number 0-255 or what it is too unsure of ("Not sure", its best guess shown as a guess),
   each digit position's probabilities and the 28x84 strip it saw (`mnistadd.preprocess` turns a drawing
-  or photo into one).
+  or photo into one); for an uploaded photo, beside the strip, a small copy of the photo with the part
+  it read outlined, so that a person sees why it read or declined.
 - "Add two numbers": the seq2seq adder's answer for two numbers 0-255, checked against a + b.
 - "Sum two images": the end-to-end model's sum next to the reader + adder pipeline's.
 - "About": the models' key results in words and one table, and every plot, read from their folders.
@@ -39,7 +40,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 from gradio.data_classes import FileData
-from PIL import Image
+from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
 try:
@@ -51,7 +52,7 @@ from mnistadd import api
 from mnistadd.batching import Batcher
 from mnistadd.geometry import STRIP_SHAPE
 from mnistadd.io import read_json
-from mnistadd.preprocess import to_strip
+from mnistadd.preprocess import BLANK_MESSAGE, load_image, strip_and_crop, to_strip
 from mnistadd.tables import markdown_table
 
 try:
@@ -77,6 +78,7 @@ QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS
 # app keeps nothing in them, so a session dropped is made again as it was when next used.
 SESSIONS_KEPT = 1000
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
+PREVIEW_SIDE = 360  # px: the small copy of an uploaded photo that shows where the number was found
 POSITIONS = ("Hundreds", "Tens", "Units")
 CLASS_NAMES = [str(digit) for digit in range(10)] + ["blank"]
 EXAMPLES = sorted((HERE / "examples").glob("*.png"))  # drawings made by `python -m train.space_examples`
@@ -161,13 +163,23 @@ def random_strips(count):
     return numbers.tolist(), strips
 
 
-def user_strip(image, which=None):
-    """A drawing or upload as the 28x84 strip the models read; what cannot be read (blank, no image,
-    too large) is the user's error, told which image it was when there are two."""
+def user_strip(image, which=None, prepare=to_strip):
+    """A drawing or upload as the 28x84 strip the models read (`prepare(image)`); what cannot be read
+    (blank, no image, too large, several lines of writing, nothing like handwriting) is the user's
+    error, told which image it was when there are two."""
     try:
-        return to_strip(image)
+        return prepare(image)
     except ValueError as error:
         raise gr.Error(f"{which}: {error}" if which else str(error), print_exception=False) from None
+
+
+def crop_preview(photo, corners):
+    """A small copy of the upright photo with the crop that was read (corners as fractions) outlined."""
+    preview = photo.convert("RGB")
+    preview.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    outline = [tuple(corner) for corner in np.asarray(corners) * preview.size]
+    ImageDraw.Draw(preview).polygon(outline, outline=(230, 40, 40), width=3)
+    return np.asarray(preview)
 
 
 def echo(value):
@@ -238,6 +250,15 @@ class Space:
     def read(self, drawing):
         self.models.require("reader")
         return self.reading(user_strip(drawing))
+
+    def read_photo(self, file):
+        """An uploaded photo or scan: its reading, and the photo with the part read outlined."""
+        self.models.require("reader")
+        if file is None:
+            raise gr.Error(BLANK_MESSAGE, print_exception=False)
+        photo = user_strip(file, prepare=load_image)  # decoded once, for the strip and the preview
+        strip, corners = user_strip(photo, prepare=strip_and_crop)
+        return *self.reading(strip), crop_preview(photo, corners)
 
     def random_example(self):
         self.models.require("reader")
@@ -399,15 +420,18 @@ def build_demo(models):
                 read_summary = gr.Markdown(label="Verdict")
             with gr.Row():
                 positions = [gr.Label(label=name, num_top_classes=3) for name in POSITIONS]
-            seen = strip_view("What the reader saw (the 28x84 strip, enlarged)")
+            with gr.Row():
+                seen = strip_view("What the reader saw (the 28x84 strip, enlarged)")
+                found = gr.Image(label="Where in the photo it found the number", type="numpy", interactive=False,
+                                 height=240, buttons=[])
             outputs = [number_read, read_summary, *positions, seen]
-            clear_button.add(outputs)
+            clear_button.add([*outputs, found])
             # Gradio's label shows stale bars once it has been emptied: the position labels are not cleared.
-            cleared = [number_read, read_summary, seen]
+            cleared = [number_read, read_summary, seen, found]
             read_button.click(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
                 space.read, drawing, outputs, api_name="read")
             photo.upload(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
-                space.read, photo, outputs, api_name="read_photo")
+                space.read_photo, photo, [*outputs, found], api_name="read_photo")
             example_button.click(None, js=CLEAR_JS.format(len(cleared)), outputs=cleared).then(
                 space.random_example, None, [true_number, *outputs], api_name="random_example")
             if EXAMPLES:
