@@ -155,8 +155,9 @@ def run_client(url, jobs):
     return asyncio.run(client_results(call, jobs))
 
 
-async def http_call(http, endpoint, args):
-    """One request through Gradio's HTTP API: images uploaded, the call queued, its answer's events read."""
+async def http_call(http, endpoint, args, session=None):
+    """One request through Gradio's HTTP API: images uploaded, the call queued (in `session`, or in none:
+    gradio makes each call a session of its own), its answer's events read."""
     data = []
     for arg in args:
         if isinstance(arg, Path):
@@ -164,7 +165,7 @@ async def http_call(http, endpoint, args):
             uploaded.raise_for_status()
             arg = sketch({"path": uploaded.json()[0], "meta": {"_type": "gradio.FileData"}})
         data.append(arg)
-    queued = await http.post(f"/call{endpoint}", json={"data": data})
+    queued = await http.post(f"/call{endpoint}", json={"data": data, **({"session_hash": session} if session else {})})
     queued.raise_for_status()
     event, answer = None, None
     async with http.stream("GET", f"/call{endpoint}/{queued.json()['event_id']}") as events:
@@ -179,19 +180,20 @@ async def http_call(http, endpoint, args):
     return first_answer(answer[0])
 
 
-async def run_http_clients(url, jobs_per_client):
+async def run_http_clients(url, jobs_per_client, sessions=False):
     """Every client at once, each an asyncio task with its own requests, over one connection pool."""
     import httpx
 
     async with httpx.AsyncClient(base_url=url.rstrip("/") + "/gradio_api", timeout=300,
                                  limits=httpx.Limits(max_connections=None, max_keepalive_connections=None)) as http:
-        return await asyncio.gather(*(client_results(partial(http_call, http), jobs) for jobs in jobs_per_client))
+        return await asyncio.gather(*(client_results(partial(http_call, http, session=f"user-{i}" if sessions else None), jobs)
+                                      for i, jobs in enumerate(jobs_per_client)))
 
 
-def run_clients(kind, url, jobs_per_client):
+def run_clients(kind, url, jobs_per_client, sessions=False):
     """Every client's results, the clients running at once: threads of gradio_client, or HTTP tasks."""
     if kind == "http":
-        return asyncio.run(run_http_clients(url, jobs_per_client))
+        return asyncio.run(run_http_clients(url, jobs_per_client, sessions))
     with ThreadPoolExecutor(len(jobs_per_client)) as pool:
         return list(pool.map(run_client, [url] * len(jobs_per_client), jobs_per_client))
 
@@ -325,6 +327,8 @@ def main():
     parser.add_argument("--profile", action="store_true", help="sample the app with py-spy during the timed "
                         "requests: what share of its Python time each part takes")
     parser.add_argument("--app", default=str(ROOT / "space" / "app.py"), help="the app file to start (another version to compare)")
+    parser.add_argument("--sessions", action="store_true", help="http clients each keep a session, as the browser and "
+                        "gradio_client do (default: none, each call a session of its own, as from curl)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="JSON file to write the figures to (experiments/space_load.json for the README)")
     args = parser.parse_args()
@@ -349,14 +353,14 @@ def main():
     with open(Path(folder) / "app.log", "w") as log:
         process, url = (None, args.url) if args.url else start_app(log, args.app)
         try:
-            run_clients(args.client, url, jobs[:1])  # warm-up: the app traces each model's graph on its first request
+            run_clients(args.client, url, jobs[:1], args.sessions)  # warm-up: the app traces each model's graph on its first request
             processes = {"load_generator": os.getpid(), **({"app": process.pid} if process else {})}
             cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             load_average = round(os.getloadavg()[0], 1)
             samples = Path(folder) / "profile.raw"
             sampler = start_profile(process.pid, samples) if args.profile and process else None
             started = time.perf_counter()
-            results = run_clients(args.client, url, jobs)
+            results = run_clients(args.client, url, jobs, args.sessions)
             wall = time.perf_counter() - started
             cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in processes.items()}
             load_average = [load_average, round(os.getloadavg()[0], 1)]
@@ -372,6 +376,7 @@ def main():
     report = {
         "url": url,
         "client": args.client,
+        "sessions": "one per client" if args.sessions else "none: each call a session of its own",
         "clients": args.clients,
         "rounds": args.rounds,
         "concurrency_limit": app.CONCURRENCY,

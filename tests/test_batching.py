@@ -113,3 +113,17 @@ def test_a_full_queue_refuses_with_a_busy_message_and_answers_the_rest(app_and_m
     assert burst["refused_busy"] > 0 and burst["answered"] >= 3
     assert burst["answered"] + burst["refused_busy"] == len(jobs) and burst["lost"] == burst["failed"] == 0
     assert all(int(answer) >= 0 for _, _, answer in results if not isinstance(answer, str))
+
+
+def test_clients_with_and_without_sessions_get_the_same_answers(app_and_models):
+    """The load benchmark's HTTP clients, each call a session of its own or each client one session."""
+    app, models = app_and_models
+    demo = app.build_demo(models)
+    _, url, _ = app.launch(demo, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        jobs = [("/add", (i, 2 * i), None, None) for i in range(4)]
+        answers = {sessions: [answer for client in space_load.run_clients("http", url, [jobs, jobs], sessions)
+                              for _, _, answer in client] for sessions in (False, True)}
+    finally:
+        demo.close()
+    assert answers[False] == answers[True] and all(isinstance(answer, int) for answer in answers[True])
