@@ -18,8 +18,8 @@ A phone photo of a number written on paper (`photo_of_number`, what `benchmarks.
 - off-white or tinted paper with a faint grain: blank, ruled in faint blue or gray (a third; a red
   margin on some) or squared (a fifth);
 - a ballpoint, gel pen, pencil (lighter, grainy) or marker, blue or black, of varying width;
-- the number 18-50 % of the photo's width across, somewhere on the page, the page turned up to 6
-  degrees and the writing up to 3 more;
+- a three-digit number 18-50 % of the photo's width across (a shorter one narrower), somewhere on
+  the page, the page turned up to 6 degrees and the writing up to 3 more;
 - the table beyond the page's edge (three in ten) or a finger at the edge (three in twenty);
 - light falling off across the page and towards the corners, a soft shadow (a third), glare (some);
 - a perspective tilt, camera blur, sensor noise, JPEG quality 60-92, 1200x1600 up to 4032x3024
