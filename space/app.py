@@ -25,13 +25,11 @@ declined image's number is None, and so are /sum's sums when either image is dec
 app as files, undecoded, and `mnistadd.preprocess` opens them: downscaled first, and a file that is no
 image is told so.
 
-Requests that reach a model at the same time share one call of it (`mnistadd.batching`), each checked
+Requests that reach a model at the same time share one call of it (`mnistadd.serving`), each checked
 on its own before: a bad input is its own request's error. When MAX_QUEUE requests are waiting, a new
-one is refused at once with BUSY_MESSAGE ("busy, try again"). `python -m benchmarks.space_load` measures
-the app's CPU per request against its models' own.
+one is refused at once with BUSY_MESSAGE ("busy, try again").
 """
 
-import os
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,8 +47,7 @@ except ImportError:  # run from a checkout: the package sits in the repository r
     sys.path.insert(0, str(HERE.parent))
 
 from mnistadd import api
-from mnistadd.batching import Batcher
-from mnistadd.geometry import STRIP_SHAPE
+from mnistadd import serving
 from mnistadd.io import read_json
 from mnistadd.preprocess import BLANK_MESSAGE, load_image, strip_and_crop, to_strip
 from mnistadd.tables import markdown_table
@@ -66,17 +63,7 @@ CONCURRENCY = 16
 # Requests waiting, all endpoints together, before a new one is refused with BUSY_MESSAGE: at 25
 # requests/s the last one admitted waits about 4 s.
 MAX_QUEUE = 100
-BUSY_MESSAGE = "The app is busy: try again in a few seconds."
-# TensorFlow threads: one per model call (its thread pool's hand-offs cost more than a small call gains
-# from a second core); concurrent calls, one per model's batcher, share the cores.
-TF_THREADS = {"intra_op": 1, "inter_op": 2}
-# Gradio's queue summarizes its last events in a pandas table after every event, a cost per request that
-# grows with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
-QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
-# Gradio keeps a session's state (a copy of every component's settings, about 128 KiB here) for each
-# session, and an API call without one is a session of its own: a bound on the memory they take. The
-# app keeps nothing in them, so a session dropped is made again as it was when next used.
-SESSIONS_KEPT = 1000
+BUSY_MESSAGE = serving.BUSY_MESSAGE
 MAX_UPLOAD = "50mb"  # any phone photo or scan; it is downscaled before anything else
 PREVIEW_SIDE = 360  # px: the small copy of an uploaded photo that shows where the number was found
 POSITIONS = ("Hundreds", "Tens", "Units")
@@ -115,20 +102,9 @@ class Models:
         return gr.Markdown(text, visible=bool(text))
 
 
-def set_tensorflow_threads():
-    """TF_THREADS, unless TensorFlow has already started in this process (its pools are fixed then)."""
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(TF_THREADS["intra_op"])
-        tf.config.threading.set_inter_op_parallelism_threads(TF_THREADS["inter_op"])
-    except RuntimeError:  # started already, as in the tests: its settings stay
-        pass
-
-
 def load_models(repos=None, models_dir=None):
     """Loads the three models once; one that is missing or broken is recorded, not raised."""
-    set_tensorflow_threads()
+    serving.set_tensorflow_threads()
     models = Models()
     for name, repo in (repos or read_space_config(HERE / "space_config.json")).items():
         models.sources[name] = f"[{repo}](https://huggingface.co/{repo})" if repo else f"local folder models/{name}"
@@ -219,19 +195,7 @@ class Space:
 
     def __init__(self, models):
         self.models = models
-        # One batcher per model, shared by the endpoints: concurrent requests share one model call.
-        predictors = models.predictors
-        self.calls = {name: Batcher(function, name=name) for name, function in (
-            ("reader", getattr(predictors.get("reader"), "read_or_decline", None)),
-            ("adder", getattr(predictors.get("adder"), "predict", None)),
-            ("end2end", getattr(predictors.get("end2end"), "sum_probabilities", None))) if function}
-        # Keras traces a model's graph for its first batch size and again, for any size, at a second one:
-        # both done now, so that no request pays for tracing.
-        blank = np.zeros((2, *STRIP_SHAPE), np.float32)
-        warm_ups = {"reader": (blank,), "adder": ([0, 0], [0, 0]), "end2end": (blank, blank)}
-        for name, call in self.calls.items():
-            for items in (1, 2):
-                call.function(*(inputs[:items] for inputs in warm_ups[name]))
+        self.calls = serving.model_calls(models.predictors)  # shared by the endpoints
 
     def reading(self, strip, truth=None):
         """The reader's number (None when it declines), a verdict, each position's probabilities and
@@ -487,28 +451,16 @@ def build_demo(models):
                 else:
                     gr.Markdown(f"⚠ {models.problems[name]}")
             gr.Markdown(LINKS)
-    for name, value in QUEUE_ANALYTICS.items():  # read when the queue is made
-        os.environ.setdefault(name, value)
+    serving.set_queue_analytics()
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
-
-
-async def refuse_when_busy(request, error):
-    """Gradio's answer to a request that finds the queue full, in words for a person; any other HTTP
-    error as FastAPI gives it."""
-    from fastapi.exception_handlers import http_exception_handler
-    from fastapi.responses import JSONResponse
-
-    if error.status_code == 503 and str(error.detail).startswith("Queue is full"):
-        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
-    return await http_exception_handler(request, error)
 
 
 def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
     from starlette.exceptions import HTTPException
 
-    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, state_session_capacity=SESSIONS_KEPT,
-                       app_kwargs={"exception_handlers": {HTTPException: refuse_when_busy}}, **kwargs)
+    return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, state_session_capacity=serving.SESSIONS_KEPT,
+                       app_kwargs={"exception_handlers": {HTTPException: serving.refuse_when_busy}}, **kwargs)
 
 
 if __name__ == "__main__":

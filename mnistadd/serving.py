@@ -1,0 +1,69 @@
+"""Serving the models to many people at once, as the Space does (`space/app.py`): TensorFlow's threads set
+for many small calls, one batcher per model so that concurrent requests share a call
+(`mnistadd.batching`), traced before the first request, and gradio's settings for a busy queue.
+
+`python -m benchmarks.space_load` measures what a request costs the app against its models' own calls.
+"""
+
+import os
+
+import numpy as np
+
+from mnistadd.batching import Batcher
+from mnistadd.geometry import STRIP_SHAPE
+
+BUSY_MESSAGE = "The app is busy: try again in a few seconds."
+# TensorFlow threads: one per model call (its thread pool's hand-offs cost more than a small call gains
+# from a second core); concurrent calls, one per model's batcher, share the cores.
+TF_THREADS = {"intra_op": 1, "inter_op": 2}
+# Gradio's queue summarizes its last events in a pandas table after every event, a cost per request that
+# grows with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
+QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
+# Gradio keeps a session's state (a copy of every component's settings, about 128 KiB for the app) for
+# each session, and an API call without one is a session of its own: a bound on the memory they take.
+# The app keeps nothing in them, so a session dropped is made again as it was when next used.
+SESSIONS_KEPT = 1000
+
+
+def set_tensorflow_threads():
+    """TF_THREADS, unless TensorFlow has already started in this process (its pools are fixed then)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(TF_THREADS["intra_op"])
+        tf.config.threading.set_inter_op_parallelism_threads(TF_THREADS["inter_op"])
+    except RuntimeError:  # started already, as in the tests: its settings stay
+        pass
+
+
+def model_calls(predictors):
+    """A Batcher over each loaded predictor's call: the reader's read_or_decline, the adder's predict and
+    the end-to-end model's sum_probabilities, keyed by model name."""
+    methods = {"reader": "read_or_decline", "adder": "predict", "end2end": "sum_probabilities"}
+    calls = {name: Batcher(getattr(predictors[name], method), name=name) for name, method in methods.items()
+             if name in predictors}
+    # Keras traces a model's graph for its first batch size and again, for any size, at a second one:
+    # both done now, so that no request pays for tracing.
+    blank = np.zeros((2, *STRIP_SHAPE), np.float32)
+    warm_ups = {"reader": (blank,), "adder": ([0, 0], [0, 0]), "end2end": (blank, blank)}
+    for name, call in calls.items():
+        for items in (1, 2):
+            call.function(*(inputs[:items] for inputs in warm_ups[name]))
+    return calls
+
+
+def set_queue_analytics():
+    """QUEUE_ANALYTICS, unless set otherwise; gradio reads them when a queue is made."""
+    for name, value in QUEUE_ANALYTICS.items():
+        os.environ.setdefault(name, value)
+
+
+async def refuse_when_busy(request, error):
+    """Gradio's answer to a request that finds the queue full, in words for a person (BUSY_MESSAGE); any
+    other HTTP error as FastAPI gives it. A FastAPI exception handler."""
+    from fastapi.exception_handlers import http_exception_handler
+    from fastapi.responses import JSONResponse
+
+    if error.status_code == 503 and str(error.detail).startswith("Queue is full"):
+        return JSONResponse({"detail": BUSY_MESSAGE}, status_code=503, headers={"Retry-After": "5"})
+    return await http_exception_handler(request, error)
