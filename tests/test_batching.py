@@ -74,7 +74,7 @@ def test_concurrent_reads_get_their_own_answers_and_a_bad_file_its_own_error(app
               for file in files if "notes" not in file}
     probs = np.stack(list(direct.values()))
     apart = np.abs(probs[:, None] - probs[None]).max(axis=(2, 3))[~np.eye(len(probs), dtype=bool)].min()
-    assert apart > 1e-5  # the stand-in reader tells every drawing apart: a crossed answer would show
+    assert apart > 1e-4  # the stand-in reader tells every drawing apart: a crossed answer would show
     start = threading.Barrier(len(files))
 
     def read(file):
@@ -90,7 +90,8 @@ def test_concurrent_reads_get_their_own_answers_and_a_bad_file_its_own_error(app
     assert isinstance(error, gr.Error) and "not an image" in error.message
     for file, (_, _, *labels, _) in answers.items():
         served = np.array([[label[name] for name in app.CLASS_NAMES] for label in labels])
-        np.testing.assert_allclose(served, direct[file], rtol=0, atol=1e-6)  # this request's rows, no other's
+        # batch size changes float rounding (about 1e-6), far less than drawings differ by
+        np.testing.assert_allclose(served, direct[file], rtol=0, atol=apart / 10)  # this request's rows, no other's
     assert max(space.calls["reader"].batch_sizes) > 1
 
 
