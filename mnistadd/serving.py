@@ -1,6 +1,7 @@
 """Serving the models to many people at once, as the Space does (`space/app.py`): TensorFlow's threads set
 for many small calls, one batcher per model so that concurrent requests share a call
-(`mnistadd.batching`), traced before the first request, and gradio's settings for a busy queue.
+(`mnistadd.batching`), traced before the first request, gradio's settings for a busy queue, and its
+new sessions (one per API call without a session) made without copying every component's config.
 
 `python -m benchmarks.space_load` measures what a request costs the app against its models' own calls.
 """
@@ -23,6 +24,50 @@ QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS
 # each session, and an API call without one is a session of its own: a bound on the memory they take.
 # The app keeps nothing in them, so a session dropped is made again as it was when next used.
 SESSIONS_KEPT = 1000
+
+
+class ConfigsOnDemand(dict):
+    """A session's copy of each component's config, {block id: config}, each made when first asked for.
+    Gradio makes all of them for every new session (every API call without one), about a third of a
+    request's CPU for the app's 71 components; a request asks for those of its inputs and outputs only,
+    and a deep link for all."""
+
+    def __init__(self, blocks_config, ids):
+        super().__init__()
+        self.blocks_config, self.ids = blocks_config, ids
+
+    def __contains__(self, block_id):
+        return block_id in self.ids or super().__contains__(block_id)
+
+    def __missing__(self, block_id):
+        config = self[block_id] = self.blocks_config.config_for_block(block_id, [], self.blocks_config.blocks[block_id])
+        return config
+
+    def items(self):
+        for block_id in self.ids - self.keys():
+            self[block_id]
+        return super().items()
+
+
+def make_session_configs_on_demand():
+    """Gradio's new sessions get ConfigsOnDemand instead of every component's config made at once."""
+    from types import SimpleNamespace
+
+    from gradio import state_holder
+
+    made_at_once = state_holder.SessionState
+    if getattr(made_at_once, "configs_on_demand", False):
+        return
+
+    class SessionState(made_at_once):
+        configs_on_demand = True
+
+        def __init__(self, blocks):
+            # gradio's own set-up, given no components to make configs of; then the configs on demand
+            super().__init__(SimpleNamespace(default_config=blocks.default_config, blocks={}))
+            self.config_values = ConfigsOnDemand(self.blocks_config, set(blocks.blocks) & set(self.blocks_config.blocks))
+
+    state_holder.SessionState = SessionState
 
 
 def set_tensorflow_threads():

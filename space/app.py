@@ -418,6 +418,7 @@ def launch(demo, **kwargs):
     """Serves `demo` with uploads capped; `kwargs` go to `Blocks.launch` (port, prevent_thread_lock...)."""
     from starlette.exceptions import HTTPException
 
+    serving.make_session_configs_on_demand()
     return demo.launch(max_file_size=MAX_UPLOAD, css=CSS, js=PICK_BRUSH_JS, state_session_capacity=serving.SESSIONS_KEPT,
                        app_kwargs={"exception_handlers": {HTTPException: serving.refuse_when_busy}}, **kwargs)
 
