@@ -20,17 +20,17 @@ TF_THREADS = {"intra_op": 1, "inter_op": 2}
 # Gradio's queue summarizes its last events in a pandas table after every event, a cost per request that
 # grows with the events kept (up to 10,000): once in 1,000 events, of the last 1,000.
 QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
-# Gradio keeps a session's state (a copy of every component's settings, about 128 KiB for the app) for
-# each session, and an API call without one is a session of its own: a bound on the memory they take.
-# The app keeps nothing in them, so a session dropped is made again as it was when next used.
+# Gradio keeps a state for each session (the configs of the components a request used, `ConfigsOnDemand`),
+# and an API call without one is a session of its own: a bound on the memory they take. The app keeps
+# nothing in them, so a session dropped is made again as it was when next used.
 SESSIONS_KEPT = 1000
 
 
 class ConfigsOnDemand(dict):
     """A session's copy of each component's config, {block id: config}, each made when first asked for.
     Gradio makes all of them for every new session (every API call without one), about a third of a
-    request's CPU for the app's 71 components; a request asks for those of its inputs and outputs only,
-    and a deep link for all."""
+    request's CPU for the app's 71 components; a request asks for those of its inputs and outputs only
+    (`in`, `[]`), and a deep link for all, which every other view of the mapping makes first."""
 
     def __init__(self, blocks_config, ids):
         super().__init__()
@@ -40,13 +40,35 @@ class ConfigsOnDemand(dict):
         return block_id in self.ids or super().__contains__(block_id)
 
     def __missing__(self, block_id):
-        config = self[block_id] = self.blocks_config.config_for_block(block_id, [], self.blocks_config.blocks[block_id])
-        return config
+        return self.setdefault(block_id, self.blocks_config.config_for_block(block_id, [], self.blocks_config.blocks[block_id]))
+
+    def get(self, block_id, default=None):
+        return self[block_id] if block_id in self else default
+
+    def made(self):
+        """The ids of the configs made so far."""
+        return list(super().keys())
+
+    def _all(self):
+        for block_id in self.blocks_config.blocks:
+            if block_id in self.ids:
+                self[block_id]
+        return self
 
     def items(self):
-        for block_id in self.ids - self.keys():
-            self[block_id]
-        return super().items()
+        return super(ConfigsOnDemand, self._all()).items()
+
+    def keys(self):
+        return super(ConfigsOnDemand, self._all()).keys()
+
+    def values(self):
+        return super(ConfigsOnDemand, self._all()).values()
+
+    def __iter__(self):
+        return super(ConfigsOnDemand, self._all()).__iter__()
+
+    def __len__(self):
+        return super(ConfigsOnDemand, self._all()).__len__()
 
 
 def make_session_configs_on_demand():

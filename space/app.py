@@ -54,7 +54,9 @@ from mnistadd.tables import markdown_table
 try:  # a checkout: space/ beside mnistadd/
     from space.about import about_markdown
     from space.deploy import read_space_config
-except ImportError:  # the Space: about.py and deploy.py at its root, beside this file
+except ModuleNotFoundError as error:  # the Space: about.py and deploy.py at its root, beside this file
+    if error.name != "space":
+        raise
     from about import about_markdown
     from deploy import read_space_config
 

@@ -2,9 +2,9 @@
 
     python -m space.deploy ORG/SPACE [--bundle-models] [--reader-repo ORG/NAME] ...
 
-`deploy_space` uploads the Gradio demo to a Space repo: the contents of `space/` (`app.py`, this file,
-the Space card `README.md`, `requirements.txt`, the examples) at the repo's root, the `mnistadd/`
-package beside them, and a `space_config.json` that tells the app where each model comes from:
+`deploy_space` uploads the Gradio demo to a Space repo: the contents of `space/` (`app.py`, `about.py`,
+this file, the Space card `README.md`, `requirements.txt`, the examples) at the repo's root, the
+`mnistadd/` package beside them, and a `space_config.json` that tells the app where each model comes from:
 
     {"reader": "ORG/mnistadd-reader", "adder": null, "end2end": null}
 

@@ -12,6 +12,7 @@ from PIL import Image
 from space_helpers import free_port, import_app, make_standin_models
 
 from benchmarks import space_load
+from mnistadd import serving
 from mnistadd.batching import Batcher
 from mnistadd.preprocess import to_strip
 
@@ -125,6 +126,8 @@ def test_clients_with_and_without_sessions_get_the_same_answers(app_and_models):
         jobs = [("/add", (i, 2 * i), None, None) for i in range(4)]
         answers = {sessions: [answer for client in space_load.run_clients("http", url, [jobs, jobs], sessions)
                               for _, _, answer in client] for sessions in (False, True)}
+        assert all(isinstance(session.config_values, serving.ConfigsOnDemand)  # as the launched app makes them
+                   for session in demo.state_holder.session_data.values())
     finally:
         demo.close()
     assert answers[False] == answers[True] and all(isinstance(answer, int) for answer in answers[True])
@@ -133,21 +136,19 @@ def test_clients_with_and_without_sessions_get_the_same_answers(app_and_models):
 def test_new_sessions_make_component_configs_on_demand_and_the_same_ones(app_and_models, monkeypatch):
     from gradio import state_holder
 
-    from mnistadd import serving
-
     app, models = app_and_models
     demo = app.build_demo(models)
-    monkeypatch.setattr(state_holder, "SessionState", state_holder.SessionState)  # undone after the test
+    monkeypatch.setattr(state_holder, "SessionState", state_holder.SessionState)  # as it was before this test
     gradios_own = next(kind for kind in state_holder.SessionState.__mro__ if "configs_on_demand" not in vars(kind))
     made_at_once = gradios_own(demo)
     serving.make_session_configs_on_demand()
     session = state_holder.StateHolder()
     session.set_blocks(demo)
     on_demand = session["a session"]
-    assert on_demand.configs_on_demand and not dict(on_demand.config_values)  # none made yet
+    assert on_demand.configs_on_demand and not on_demand.config_values.made()  # none made yet
     some_id = next(iter(made_at_once.config_values))
     on_demand._update_value_in_config(some_id, "a value")
-    assert list(dict(on_demand.config_values)) == [some_id]  # what a request's input or output asks for
+    assert on_demand.config_values.made() == [some_id]  # what a request's input or output asks for
     assert on_demand.config_values[some_id]["props"]["value"] == "a value"
     made_at_once._update_value_in_config(some_id, "a value")
-    assert sorted(on_demand.components, key=str) == sorted(made_at_once.components, key=str)  # a deep link's view
+    assert list(on_demand.components) == list(made_at_once.components)  # a deep link's view
